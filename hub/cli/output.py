@@ -1,0 +1,8 @@
+"""Console helpers shared by the command modules: one rich console per stream."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)

@@ -1,0 +1,120 @@
+"""Engine, sessions and schema upgrades for the hub store.
+
+Every entry point (CLI command, API, DAG task) calls :func:`open_store`, which brings
+an empty or older database up to the latest Alembic revision before use, so no
+command ever runs on a half-built schema.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.config import database_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_upgraded: set[str] = set()
+_engines: dict[str, Engine] = {}
+_lock = threading.RLock()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin) instead of the driver's implicit one.
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # Take the write lock at BEGIN: two writers can then never both read the same
+    # audit-chain head or outbox row and fail later on lock upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One pooled engine per URL per process."""
+    url = url or database_url()
+    engine = _engines.get(url)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(url) or _create_engine(url)
+            _engines[url] = engine
+    return engine
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (``pilhub db upgrade``)."""
+    from alembic import command
+
+    url = url or database_url()
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    _upgraded.add(url)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def open_store(url: str | None = None) -> sessionmaker[Session]:
+    """A session factory on an up-to-date store (upgrading it once per process if needed)."""
+    url = url or database_url()
+    if url not in _upgraded:
+        with _lock:
+            if url not in _upgraded:
+                upgrade(url)
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A transaction: commit on success, roll back on any error."""
+    factory = open_store(url)
+    with factory() as session, session.begin():
+        yield session
+
+
+def reset_caches() -> None:
+    """Dispose engines and forget upgrades (tests that switch databases; after fork)."""
+    with _lock:
+        _upgraded.clear()
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

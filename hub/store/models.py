@@ -1,0 +1,322 @@
+"""The hub store's tables (SQLAlchemy 2 declarative models).
+
+The schema itself is owned by Alembic migrations in ``hub/store/migrations``; these
+models must stay in step with them (``tests/store/test_migrations.py`` checks that
+autogenerate finds no difference).
+
+Personal data of natural persons is held only in ``*_enc`` columns (AES-GCM, see
+``hub.personal_data``) with a ``*_hmac`` blind index for equality search.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names, so migrations work the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger that SQLite still treats as an auto-incrementing ROWID alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    """An administrative agency or supervisory body (addressee, copy recipient, superior)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # environment | forestry | market | court | water | natural_resources | housing | health |
+    # government | congress | supervisory_commission | procuratorate | other
+    kind: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    superior_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    # [{"channel": "email"|"webhook"|"inbox", "address": "...", "label": "办公室"}] — institutional only.
+    contacts: Mapped[list[Any]] = mapped_column(default=list)
+    registered: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    superior: Mapped[Agency | None] = relationship(remote_side=[id])
+
+
+class Case(Base):
+    """A public-interest-litigation case as exported by the procuratorate's case system."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    domain: Mapped[str] = mapped_column(String(32), index=True)
+    procedure: Mapped[str] = mapped_column(String(40), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    district: Mapped[str] = mapped_column(String(64))
+    opened_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    procurator_enc: Mapped[str | None] = mapped_column(Text)
+    procurator_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    land_restored_mu: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    waste_removed_t: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    money_recovered_yuan: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
+    litigation_status: Mapped[str | None] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Digest of each top-level field of the imported line, so an update can name the
+    # fields that changed without keeping their (possibly personal) values.
+    field_digests: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    parties: Mapped[list[Party]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
+    )
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="case", order_by="Recommendation.issued_on"
+    )
+
+
+class Party(Base):
+    """A party of a case. Natural persons' name, ID number, phone and address are encrypted."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # company | person | agency | organisation
+    name: Mapped[str | None] = mapped_column(String(300))  # legal entities only
+    name_enc: Mapped[str | None] = mapped_column(Text)  # natural persons only
+    name_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    phone_hmac: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(500))  # legal entities only
+    address_enc: Mapped[str | None] = mapped_column(Text)  # natural persons only
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Recommendation(Base):
+    """A pre-litigation procuratorial recommendation (诉前检察建议) to an agency."""
+
+    __tablename__ = "recommendations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rec_number: Mapped[str] = mapped_column(String(100), unique=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    agency_pk: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    received_on: Mapped[date | None] = mapped_column(Date)  # 送达日期; None = not yet received
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    publicly_delivered: Mapped[bool | None] = mapped_column(Boolean)  # 宣告送达, where known
+    copied_to: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="recommendations")
+    agency: Mapped[Agency] = relationship()
+    replies: Mapped[list[Reply]] = relationship(
+        back_populates="recommendation", cascade="all, delete-orphan", order_by="Reply.seq"
+    )
+
+
+class Reply(Base):
+    """An agency's written reply (书面回复) to a recommendation."""
+
+    __tablename__ = "replies"
+    __table_args__ = (UniqueConstraint("recommendation_pk", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recommendation_pk: Mapped[int] = mapped_column(ForeignKey("recommendations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    replied_on: Mapped[date] = mapped_column(Date)
+    posted_on: Mapped[date | None] = mapped_column(Date)  # 邮寄日期: time in the post not counted
+    has_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    rectification_due: Mapped[date | None] = mapped_column(Date)  # promised rectification date
+    rectified: Mapped[bool | None] = mapped_column(Boolean)
+    rectified_on: Mapped[date | None] = mapped_column(Date)
+    rebound: Mapped[bool | None] = mapped_column(Boolean)  # 反弹回潮 found at follow-up
+    source: Mapped[str] = mapped_column(String(16), default="registry")  # registry | record
+    record_pk: Mapped[int | None] = mapped_column(ForeignKey("agency_records.id"))
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="replies")
+
+
+class AgencyRecord(Base):
+    """One version of a record pulled from an agency system and accepted by the contract."""
+
+    __tablename__ = "agency_records"
+    __table_args__ = (UniqueConstraint("agency_code", "stream", "source_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    schema_version: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column()  # without personal-data fields
+    personal_enc: Mapped[str | None] = mapped_column(Text)  # encrypted JSON of personal-data fields
+    content_hash: Mapped[str] = mapped_column(String(64))
+    landing_id: Mapped[int | None] = mapped_column(BigId)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RecordLink(Base):
+    """A proposed or confirmed link between an agency record and a case."""
+
+    __tablename__ = "record_links"
+    __table_args__ = (UniqueConstraint("record_pk", "case_pk"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_pk: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), index=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    recommendation_pk: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"))
+    score: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(16))  # link | review
+    status: Mapped[str] = mapped_column(String(16))  # active | pending_review | rejected | unlinked
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Clock(Base):
+    """A statutory or promised deadline clock, derived from recorded events (never counted in place)."""
+
+    __tablename__ = "clocks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    clock_key: Mapped[str] = mapped_column(String(200), unique=True)  # e.g. "reply:<rec_number>"
+    kind: Mapped[str] = mapped_column(String(16))  # reply | rectification | follow_up | announcement
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    recommendation_pk: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"), index=True)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    period: Mapped[str | None] = mapped_column(String(8))  # "2m", "15d" …; None for promised dates
+    deadline_official: Mapped[date | None] = mapped_column(Date)
+    deadline_all_weekends: Mapped[date | None] = mapped_column(Date)
+    breach_after: Mapped[date | None] = mapped_column(Date, index=True)  # the later of the two readings
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    level: Mapped[int | None] = mapped_column(Integer)
+    met_on: Mapped[date | None] = mapped_column(Date)
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    inputs_digest: Mapped[str | None] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Escalation(Base):
+    """One escalation level fired for one clock and one recipient — at most once (unique key)."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("clock_pk", "level", "recipient"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    clock_pk: Mapped[int] = mapped_column(ForeignKey("clocks.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    level_name: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """Transactional outbox: written in the same transaction as the escalation it announces."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    escalation_pk: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook | inbox | file
+    recipient: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxAttempt(Base):
+    """Every delivery attempt of an outbox message and how it ended."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained audit log: each entry's hash covers the previous entry's hash."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(200))
+    before_digest: Mapped[str | None] = mapped_column(String(64))
+    after_digest: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """Single row holding the chain head; appenders lock it so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    last_entry_id: Mapped[int | None] = mapped_column(BigId)

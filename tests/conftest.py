@@ -1,0 +1,69 @@
+"""Test-wide set-up: an isolated var/ folder, fresh personal-data keys, and store URLs.
+
+The store fixtures run every store test on SQLite and, when ``PILHUB_TEST_POSTGRES_URL``
+is set (``.ci/run`` sets it), on PostgreSQL too — each test in its own schema.
+Without the variable the PostgreSQL variants are skipped with a visible reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="pilhub-test-var-"))
+os.environ["PILHUB_VAR_DIR"] = str(_VAR)
+os.environ.pop("PILHUB_DATABASE_URL", None)
+# Random keys for this test session: never from the repository.
+os.environ["PILHUB_SECRET_KEY"] = "t1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+os.environ["PILHUB_INDEX_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+os.environ.pop("PILHUB_OLD_SECRET_KEYS", None)
+# Airflow must never create ~/airflow from a stray import.
+os.environ.setdefault("AIRFLOW_HOME", str(_VAR / "airflow"))
+
+POSTGRES_URL = os.environ.get("PILHUB_TEST_POSTGRES_URL")
+SKIP_PG = "PostgreSQL tests skipped: PILHUB_TEST_POSTGRES_URL is not set (.ci/run sets it)"
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"  # type: ignore[operator]
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store URL: SQLite file, or a private PostgreSQL schema."""
+    from hub.store.db import reset_caches
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        reset_caches()
+        return
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_PG)
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        reset_caches()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def use_store(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Make ``store_url`` the hub's configured store (what CLI commands use)."""
+    monkeypatch.setenv("PILHUB_DATABASE_URL", store_url)
+    return store_url
