@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -320,3 +321,102 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     last_entry_id: Mapped[int | None] = mapped_column(BigId)
+
+
+# --- ingestion (migration 0002) -------------------------------------------------------
+
+
+class AgencyKey(Base):
+    """An agency's registered Ed25519 public key for signed payloads, valid for a period."""
+
+    __tablename__ = "agency_keys"
+    __table_args__ = (UniqueConstraint("agency_code", "key_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(16), default="ed25519")
+    public_key: Mapped[str] = mapped_column(Text)  # base64 of the raw 32-byte key
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RawLanding(Base):
+    """Every response body exactly as received, stored before parsing (encrypted: it may hold personal data)."""
+
+    __tablename__ = "raw_landings"
+    __table_args__ = (Index("ix_raw_landings_stream", "agency_code", "stream"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(64))
+    batch_pk: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)  # method, url, params — never credentials
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the plain body
+    size: Mapped[int] = mapped_column(Integer)
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IngestBatch(Base):
+    """One pull of one stream over one window: what was received and where every record went."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cursor_before: Mapped[str | None] = mapped_column(String(200))
+    cursor_after: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | loaded | quarantined | failed
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    loaded: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    validation: Mapped[dict[str, Any]] = mapped_column(default=dict)  # GX summary, no row values
+    run_id: Mapped[str | None] = mapped_column(String(200))  # Airflow run id or CLI invocation
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QuarantineItem(Base):
+    """A rejected record or batch, kept with its raw payload and the reasons, until replayed."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_status", "status", "agency_code", "stream"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), default="record")  # record | batch
+    batch_pk: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    landing_pk: Mapped[int | None] = mapped_column(ForeignKey("raw_landings.id"))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    schema_version: Mapped[str] = mapped_column(String(16))
+    raw_enc: Mapped[str] = mapped_column(Text)  # encrypted JSON of the raw record (may hold personal data)
+    raw_hash: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # [{field, code, zh, en}] — no values
+    status: Mapped[str] = mapped_column(String(16), default="held")  # held | replayed | discarded
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConnectorState(Base):
+    """Incremental cursor per (agency, stream); advanced only in the transaction that stores its batch."""
+
+    __tablename__ = "connector_state"
+
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
