@@ -1,0 +1,329 @@
+"""Legal period arithmetic: when a statutory period (期间) ends.
+
+Sources, cited at each rule below:
+
+* 民法典 Arts. 200–204 — how periods are counted (calendar days/months, start day excluded, month ends,
+  last day on a rest day, 24:00 cut-off);
+* 民事诉讼法(2023) Art. 85 — the same for procedure, and 在途时间 (time in the post) not counted; applied
+  to administrative cases by 行政诉讼法 Art. 101, and to procuratorial PIL by 法释〔2018〕6号 Art. 26;
+* 法释〔2018〕6号 (SPC/SPP interpretation on procuratorial PIL) Art. 21(2) — reply within two months of
+  receipt, 15 days when urgent; Art. 13 — the 30-day civil PIL announcement;
+* 人民检察院提起公益诉讼试点工作实施办法 (2015) Art. 40 — one month, for the pilot before 2017-07-01.
+
+Everything here is a pure function of its arguments and the calendar; no database, no clock.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from sla.calendar import (
+    CalendarMissingError,
+    OfficialCalendar,
+    Policy,
+    default_calendar,
+    weekday_label,
+    weekday_names,
+)
+
+__all__ = [
+    "PILOT_RULE_ENDS",
+    "Deadline",
+    "DualDeadline",
+    "Period",
+    "PeriodError",
+    "PeriodUnit",
+    "Shift",
+    "compute_both",
+    "compute_deadline",
+    "is_on_time",
+    "reply_period",
+]
+
+#: Recommendations issued before this date fall under the 2015 pilot measures (Art. 40: one month).
+PILOT_RULE_ENDS = dt.date(2017, 7, 1)
+
+# A last day can be followed by at most ~10 consecutive rest days (a 9-day Spring Festival block plus
+# a weekend under all-weekends); the bound only protects against a corrupt override file.
+_MAX_SHIFT_DAYS = 31
+
+
+class PeriodError(ValueError):
+    """A period string that is not ``Nd`` or ``Nm``."""
+
+
+class PeriodUnit(StrEnum):
+    """Units the law uses for PIL periods (民法典 Art. 200: 公历年、月、日)."""
+
+    DAYS = "d"
+    MONTHS = "m"
+
+
+_PERIOD_RE = re.compile(r"^\s*(\d{1,5})\s*([dDmM])\s*$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period of ``count`` days or months, written ``15d`` / ``2m``."""
+
+    count: int
+    unit: PeriodUnit
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit", PeriodUnit(self.unit))  # accept "d"/"m" strings too
+        if self.count < 1:
+            raise PeriodError(f"期间须至少为1 / a period must be at least 1, got {self.count}{self.unit}")
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse ``Nd`` or ``Nm`` (case-insensitive); anything else raises :class:`PeriodError`."""
+        m = _PERIOD_RE.match(text or "")
+        if m is None or int(m.group(1)) < 1:
+            raise PeriodError(
+                f"期间格式无效：{text!r}，应为 Nd（日）或 Nm（月），N 为正整数，如 15d、2m / "
+                f"invalid period {text!r}: expected Nd (days) or Nm (months) with N ≥ 1, e.g. 15d, 2m"
+            )
+        return cls(int(m.group(1)), PeriodUnit(m.group(2).lower()))
+
+    @classmethod
+    def days(cls, n: int) -> Period:
+        return cls(n, PeriodUnit.DAYS)
+
+    @classmethod
+    def months(cls, n: int) -> Period:
+        return cls(n, PeriodUnit.MONTHS)
+
+    def __str__(self) -> str:
+        return f"{self.count}{self.unit.value}"
+
+    def label(self) -> str:
+        """``2个月 / 2 months`` — for explanations."""
+        if self.unit is PeriodUnit.DAYS:
+            return f"{self.count}日 / {self.count} day{'s' if self.count != 1 else ''}"
+        return f"{self.count}个月 / {self.count} month{'s' if self.count != 1 else ''}"
+
+    def raw_end(self, start: dt.date) -> dt.date:
+        """The last day of the period before any rest-day shift.
+
+        民法典 Art. 201: the start day is not counted, counting begins the next day — so N days end on the
+        N-th day after ``start``. 民法典 Art. 202: for months, the last day is the same-numbered day
+        (对应日) of the N-th later month, or that month's last day when it has no such day
+        (Dec 31 + 2m = Feb 28/29; Feb 28 + 2m = Apr 28).
+        """
+        try:
+            if self.unit is PeriodUnit.DAYS:
+                return start + dt.timedelta(days=self.count)
+            year, month0 = divmod(start.year * 12 + (start.month - 1) + self.count, 12)
+            last = _stdcal.monthrange(year, month0 + 1)[1]
+            return dt.date(year, month0 + 1, min(start.day, last))
+        except (OverflowError, ValueError):
+            raise OverflowError(f"{start} + {self} 超出可表示的日期范围 / is beyond the supported dates") from None
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class Shift(NamedTuple):
+    """One day the last day moved past: from ``from_date`` to ``to_date`` because of ``reason``."""
+
+    from_date: dt.date
+    to_date: dt.date
+    reason: str
+
+
+_POLICY_LABEL = {
+    Policy.OFFICIAL: "official（按国务院安排：调休上班日为工作日 / as published: make-up working days work）",
+    Policy.ALL_WEEKENDS: (
+        "all-weekends（每个周六、周日及全部法定节假日均为休息日 / every Saturday and Sunday and every "
+        "public holiday is a rest day）"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A computed deadline with everything needed to explain it to a procurator or an agency.
+
+    ``date`` is the last day (ending 24:00, 民法典 Art. 203(2)). When ``calendar_missing`` is true the
+    official schedule of some needed year (``missing_years``) is unknown and ``date`` is provisional: only
+    weekends (and the known days of covered years) were treated as rest days.
+    """
+
+    start: dt.date
+    period: Period
+    policy: Policy
+    raw_end: dt.date
+    date: dt.date
+    shifts: tuple[Shift, ...]
+    calendar_missing: bool
+    missing_years: tuple[int, ...] = ()
+
+    def explain(self) -> str:
+        """A multi-line Chinese / English explanation: start, raw end, each shift and why, final date."""
+        rule = "民法典第202条" if self.period.unit is PeriodUnit.MONTHS else "民法典第201条"
+        raw_why = (
+            f"其后第{self.period.count}个月的对应日（无对应日的取月末日）/ same-numbered day of the "
+            f"{_ordinal(self.period.count)} later month, or its last day"
+            if self.period.unit is PeriodUnit.MONTHS
+            else f"起算日后第{self.period.count}日 / the {_ordinal(self.period.count)} day after the start"
+        )
+        lines = [
+            f"口径 / Reading: {_POLICY_LABEL[self.policy]}",
+            f"起算日（送达之日）/ Start (day of receipt): {self.start}（{weekday_label(self.start)}）"
+            "—— 当日不计入期间，自次日起算（民法典第201条；民事诉讼法第85条第2款）/ not counted; counting "
+            "begins the next day (Civil Code Art. 201; Civil Procedure Law Art. 85(2))",
+            f"期间 / Period: {self.period.label()}",
+            f"期间末日 / Raw end: {self.raw_end}（{weekday_label(self.raw_end)}）—— {raw_why}（{rule}）；"
+            "期间内的节假日不扣除 / holidays inside the period are not deducted",
+        ]
+        if self.shifts:
+            lines.append(
+                "末日为法定休假日，顺延至其后第一个工作日（民法典第203条；民事诉讼法第85条第3款）/ the last "
+                "day is a rest day, so it moves to the first working day after it (Civil Code Art. 203; "
+                "Civil Procedure Law Art. 85(3)):"
+            )
+            lines.extend(f"  顺延 / shift {s.from_date} → {s.to_date}：{s.reason}" for s in self.shifts)
+        else:
+            lines.append("末日为工作日，无需顺延 / the last day is a working day: no shift")
+        notes = ""
+        if self.date.weekday() >= 5 and self.date.year not in self.missing_years:
+            # Only the official reading lands on a weekend: it is a 调休上班日 (民通意见 Art. 198 reading).
+            notes += "（调休上班日，按国务院安排为工作日 / make-up working day, a working day as published）"
+        if self.calendar_missing:
+            notes += "（临时 / provisional）"
+        lines.append(f"届满日 / Deadline: {self.date}（{weekday_label(self.date)}）24:00{notes}")
+        if self.calendar_missing:
+            years = "、".join(str(y) for y in self.missing_years)
+            lines.append(
+                f"警告：{years}年官方节假日安排尚未录入，届满日为临时结果（仅按周末计算休息日），不得据此认定"
+                f"超期 / warning: the official holiday schedule for {years} is not loaded; the deadline is "
+                "provisional (only weekends treated as rest days) and must not be used to declare a breach"
+            )
+        return "\n".join(lines)
+
+
+def compute_deadline(
+    start: dt.date,
+    period: Period,
+    policy: Policy = Policy.OFFICIAL,
+    calendar: OfficialCalendar | None = None,
+) -> Deadline:
+    """The last day of ``period`` received on ``start``, under the given reading of make-up days.
+
+    Rules: start day not counted and raw end per :meth:`Period.raw_end` (民法典 Arts. 201–202); holidays
+    inside the period are not deducted; only a last day that is a 法定休假日 moves, day by day, to the
+    first working day after it (民法典 Art. 203(1); 民事诉讼法 Art. 85(3)). The calculation method
+    applies unless a law provides otherwise (民法典 Art. 204). A year without an official schedule does not
+    stop the computation: that day counts as a rest day only if it is a weekend, and the result is
+    flagged ``calendar_missing`` — never a silent guess.
+    """
+    cal = calendar if calendar is not None else default_calendar()
+    raw_end = period.raw_end(start)
+    shifts: list[Shift] = []
+    missing: set[int] = set()
+    day = raw_end
+    for _ in range(_MAX_SHIFT_DAYS):
+        try:
+            info = cal.day(day)
+        except CalendarMissingError:
+            missing.add(day.year)
+            if day.weekday() < 5:
+                break
+            zh, en = weekday_names(day)
+            reason = (
+                f"{day} {zh}，周末（{day.year}年官方日历缺失，临时仅按周末计）/ {en}, weekend (no official "
+                f"calendar for {day.year}; provisional, weekends only)"
+            )
+        else:
+            if not info.is_rest(policy):
+                break
+            reason = info.rest_reason(policy)
+        shifts.append(Shift(day, day + dt.timedelta(days=1), reason))
+        day += dt.timedelta(days=1)
+    else:  # pragma: no cover - only a corrupt calendar gets here
+        raise RuntimeError(f"no working day within {_MAX_SHIFT_DAYS} days after {raw_end}")
+    return Deadline(
+        start=start,
+        period=period,
+        policy=policy,
+        raw_end=raw_end,
+        date=day,
+        shifts=tuple(shifts),
+        calendar_missing=bool(missing),
+        missing_years=tuple(sorted(missing)),
+    )
+
+
+@dataclass(frozen=True)
+class DualDeadline:
+    """Both readings of make-up days; where they differ the clock shows both (DOMAIN: Statutory periods)."""
+
+    official: Deadline
+    all_weekends: Deadline
+
+    @property
+    def breach_after(self) -> dt.date:
+        """The later deadline: a breach is declared only after it, so no agency is accused a day early."""
+        return max(self.official.date, self.all_weekends.date)
+
+    @property
+    def differs(self) -> bool:
+        return self.official.date != self.all_weekends.date
+
+    @property
+    def calendar_missing(self) -> bool:
+        return self.official.calendar_missing or self.all_weekends.calendar_missing
+
+    def explain(self) -> str:
+        """Both explanations, then the date a breach can first be declared after."""
+        tail = (
+            f"两种口径结果不同，以较晚者 {self.breach_after} 为准认定超期 / the readings differ; a breach is "
+            f"declared only after the later date, {self.breach_after}"
+            if self.differs
+            else f"两种口径结果相同 / both readings agree: {self.breach_after}"
+        )
+        return "\n\n".join([self.official.explain(), self.all_weekends.explain(), tail])
+
+
+def compute_both(start: dt.date, period: Period, calendar: OfficialCalendar | None = None) -> DualDeadline:
+    """The deadline under ``official`` and ``all-weekends``; see :attr:`DualDeadline.breach_after`."""
+    return DualDeadline(
+        official=compute_deadline(start, period, Policy.OFFICIAL, calendar),
+        all_weekends=compute_deadline(start, period, Policy.ALL_WEEKENDS, calendar),
+    )
+
+
+def reply_period(issued_on: dt.date, urgent: bool) -> Period:
+    """The agency's reply period for a pre-litigation recommendation, versioned by effective date.
+
+    * Issued before 2017-07-01 — the 2015 pilot measures (人民检察院提起公益诉讼试点工作实施办法) Art. 40:
+      reply within **one month** of receipt. The pilot measures had no shorter urgent period, so an urgent
+      pilot recommendation still gets one month: applying the later 15-day rule retroactively would accuse
+      an agency under a rule that did not bind it.
+    * From 2017-07-01 — 法释〔2018〕6号 Art. 21(2): **two months**, or **15 days** where the harm keeps
+      spreading or in other urgent cases. (The interpretation itself took effect 2018-03-02; the
+      2017-07-01 cut follows the end of the pilot, when 行政诉讼法 Art. 25(4) took over, as DOMAIN.md says.)
+    """
+    if issued_on < PILOT_RULE_ENDS:
+        return Period.months(1)
+    return Period.days(15) if urgent else Period.months(2)
+
+
+def is_on_time(deadline: dt.date, replied_on: dt.date | None, posted_on: dt.date | None) -> bool:
+    """Whether a reply met ``deadline``.
+
+    A reply received on the last day is on time: the period ends at 24:00 of that day (民法典 Art. 203(2)).
+    Time in the post is not counted, so a reply posted on or before the deadline is on time whatever
+    date it arrived (民事诉讼法 Art. 85(4): 诉讼文书在期满前交邮的，不算过期). No reply at all is not on
+    time. Pass :attr:`DualDeadline.breach_after` as ``deadline`` when judging a breach.
+    """
+    if posted_on is not None and posted_on <= deadline:
+        return True
+    return replied_on is not None and replied_on <= deadline
