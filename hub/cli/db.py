@@ -10,21 +10,22 @@ db_app = typer.Typer(help="数据库迁移 / store schema migrations", no_args_i
 
 
 @db_app.command("upgrade")
-def upgrade_cmd(revision: str = typer.Argument("head", help="target revision")) -> None:
+def upgrade_cmd(revision: str = typer.Argument("heads", help="target revision")) -> None:
     """应用迁移 / apply Alembic migrations up to REVISION (default head)."""
     from hub.config import database_url
-    from hub.store.db import current_revision, upgrade
+    from hub.store.db import current_revisions, upgrade
 
     upgrade(revision=revision)
-    console.print(f"数据库已升级 / store upgraded: revision {current_revision()} ({_safe(database_url())})")
+    console.print(f"数据库已升级 / store upgraded: revision {', '.join(current_revisions())} ({_safe(database_url())})")
 
 
 @db_app.command("current")
 def current_cmd() -> None:
     """显示当前版本 / print the store's current revision."""
-    from hub.store.db import current_revision
+    from hub.store.db import current_revisions, head_revisions
 
-    console.print(current_revision() or "(empty)")
+    current, heads = current_revisions(), head_revisions()
+    console.print(f"{', '.join(current) or '(empty)'}" + ("" if current == heads else f"  (heads: {', '.join(heads)})"))
 
 
 def _safe(url: str) -> str:

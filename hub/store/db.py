@@ -73,8 +73,8 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (``pilhub db upgrade``)."""
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Apply migrations up to ``revision`` (``pilhub db upgrade``); "heads" also covers parallel branches."""
     from alembic import command
 
     url = url or database_url()
@@ -86,11 +86,18 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     _upgraded.add(url)
 
 
-def current_revision(url: str | None = None) -> str | None:
+def current_revisions(url: str | None = None) -> tuple[str, ...]:
+    """The revisions the store is at (one per branch head)."""
     from alembic.runtime.migration import MigrationContext
 
     with get_engine(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+
+
+def head_revisions(url: str | None = None) -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory
+
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config(url or database_url())).get_heads()))
 
 
 def open_store(url: str | None = None) -> sessionmaker[Session]:
