@@ -43,7 +43,7 @@ def on_task_failure(context: Any) -> None:
                 "error_type": type(error).__name__ if error else None,
             },
         )
-    except Exception:  # noqa: BLE001 - a failing alert must not mask the task failure
+    except Exception:  # a failing alert must not mask the task failure (logged below)
         log.exception("无法登记运维告警 / could not enqueue the operator alert")
 
 

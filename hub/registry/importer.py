@@ -177,7 +177,7 @@ def _apply_chunk(
             try:
                 with session.begin_nested():
                     outcome, notes = _apply_case(session, line, chash, case, agency_cache, actor)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad line must not cost the others
                 report.rejected += 1
                 report.errors.append(LineError(number, "(store)", "写入失败", f"store error: {type(exc).__name__}"))
                 continue
