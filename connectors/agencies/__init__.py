@@ -1,0 +1,1 @@
+"""One declarative file per agency system; registered in :mod:`connectors.registry`."""

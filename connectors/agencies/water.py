@@ -1,0 +1,57 @@
+"""水利局 (衢州市水利局): replies to recommendations and delivery receipts; JSON, page numbers, API key.
+
+The walk-through example of docs/adding-a-connector.md — this file is the whole connector.
+"""
+
+from connectors.agencies.replies import attachments
+from connectors.sdk import ApiKeyHeader, Connector, PageNumber, Stream
+
+_paging = {
+    "paginator": PageNumber(size=1000, size_param="page_size", total_pages_path="data.pages"),
+    "records_path": "data.list",  # {"data": {"list": [...], "page": 1, "pages": 7, "total": 6412}}
+    "since_param": "updated_from",  # incremental: ?updated_from=<cursor>
+    "cursor_field": "updated_at",
+    "primary_key": "id",
+}
+
+connector = Connector(
+    name="water",  # configuration: PILHUB_CONN_WATER_URL, PILHUB_CONN_WATER_API_KEY
+    agency_code="330800-sl",
+    title="衢州市水利局",
+    system="sl-ywxt",
+    auth=ApiKeyHeader("X-Api-Key"),
+    check_path="/api/water/ping",
+    streams=(
+        Stream(
+            "replies",
+            "agency.reply",
+            "/api/water/replies",
+            title="检察建议回复函",
+            mapping={
+                "recommendation_number": "rec",
+                "replying_agency": "agency",
+                "reply_date": "replied",
+                "posted_date": "posted",
+                "measures_taken": "measures",
+                "rectification_plan": "plan",
+                "promised_date": "promised",
+                "attachments": attachments,
+            },
+            **_paging,
+        ),
+        Stream(
+            "receipts",
+            "agency.receipt",
+            "/api/water/receipts",
+            title="送达回证",
+            mapping={
+                "recommendation_number": "rec",
+                "receiving_agency": "agency",
+                "received_date": "received",
+                "receiver": "receiver",
+                "delivery_method": "method",
+            },
+            **_paging,
+        ),
+    ),
+)

@@ -1,0 +1,112 @@
+"""Fault modes of the sandbox's agency systems, switchable per server.
+
+Each mode reproduces a failure seen from real agency systems. Transport faults follow
+a fixed pattern over the server's request counter, so a run is reproducible and every
+fault is transient (a retry gets through); record faults hit a record on its *first*
+delivery only, the way a corrupted transfer does — the next pull gets it clean.
+That is what lets a test demand that a faulty run plus one re-run store exactly what
+a clean run stores.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from dataclasses import dataclass, field
+
+FAULT_MODES: dict[str, str] = {
+    "server_errors": "5xx 突发 / bursts of 500/502/503 answers",
+    "rate_limit_storm": "429 风暴（带 Retry-After）/ 429 storms with Retry-After",
+    "slow": "响应缓慢 / slow responses (within the client's timeout)",
+    "timeouts": "响应超时 / responses slower than the client's read timeout",
+    "truncated_pages": "响应体被截断（连接中断）/ bodies cut off mid-transfer",
+    "duplicated_pages": "重复分页（再次返回上一页）/ the previous page served again",
+    "malformed_records": "记录格式错误（首次投递）/ malformed records on first delivery",
+    "wrong_encoding": "编码错误（声明 UTF-8 实为 GB18030 等）/ bodies in another charset than declared",
+    "bad_signatures": "签名损坏或缺失（首次投递）/ damaged or missing signatures on first delivery",
+}
+
+
+def expand(modes: tuple[str, ...] | list[str] | set[str] | None) -> frozenset[str]:
+    """``all`` → every mode; unknown names raise ``ValueError`` listing the known ones."""
+    out: set[str] = set()
+    for mode in modes or ():
+        if mode == "all":
+            out.update(FAULT_MODES)
+        elif mode in FAULT_MODES:
+            out.add(mode)
+        else:
+            raise ValueError(f"未知故障模式 {mode} / unknown fault mode {mode} (known: all, {', '.join(FAULT_MODES)})")
+    return frozenset(out)
+
+
+@dataclass
+class FaultPlan:
+    """The faults one server injects and its timing knobs (tests make them tiny)."""
+
+    modes: frozenset[str] = frozenset()
+    retry_after: str = "1"  # what 429 answers put in Retry-After
+    timeout_delay: float = 2.0  # longer than the client's read timeout
+    slow_delay: float = 0.05
+    _count: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _deliveries: dict[str, int] = field(default_factory=dict, repr=False)
+    _stale_served: set[str] = field(default_factory=set, repr=False)
+
+    def set_modes(self, modes: frozenset[str]) -> None:
+        """Switch modes; delivery history restarts, so record faults hit the next delivery of each record."""
+        with self._lock:
+            self.modes = modes
+            self._count = 0
+            self._deliveries.clear()
+            self._stale_served.clear()
+
+    def next_request(self) -> int:
+        with self._lock:
+            self._count += 1
+            return self._count
+
+    def on(self, mode: str) -> bool:
+        return mode in self.modes
+
+    # Transport faults by request number n (1-based): bursts and storms of a few requests.
+    def status_fault(self, n: int) -> int | None:
+        if self.on("server_errors") and n % 10 in (1, 2):
+            return (503, 500, 502)[n % 3]
+        if self.on("rate_limit_storm") and n % 12 in (3, 4, 5):
+            return 429
+        return None
+
+    def delay(self, n: int) -> float:
+        if self.on("timeouts") and n % 19 == 6:
+            return self.timeout_delay
+        if self.on("slow") and n % 5 == 0:
+            return self.slow_delay
+        return 0.0
+
+    def truncate(self, n: int) -> bool:
+        return self.on("truncated_pages") and n % 13 == 8
+
+    def wrong_encoding(self, n: int) -> bool:
+        return self.on("wrong_encoding") and n % 6 == 5
+
+    def stale_page(self, key: str) -> bool:
+        """Serve the previous page instead of ``key`` — once per page position."""
+        if not self.on("duplicated_pages"):
+            return False
+        with self._lock:
+            if key in self._stale_served:
+                return False
+            self._stale_served.add(key)
+            return True
+
+    def first_delivery(self, record_key: str) -> bool:
+        """Count a delivery of ``record_key``; True the first time."""
+        with self._lock:
+            seen = self._deliveries.get(record_key, 0)
+            self._deliveries[record_key] = seen + 1
+            return seen == 0
+
+    def corrupt(self, mode: str, record_key: str, every: int = 9, offset: int = 0) -> bool:
+        """Whether a record is hit by record fault ``mode`` on this delivery (first deliveries only)."""
+        return self.on(mode) and zlib.crc32(f"{mode}:{record_key}".encode()) % every == offset

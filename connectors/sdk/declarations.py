@@ -1,0 +1,176 @@
+"""What an integration engineer writes: a connector and its streams, as declarations.
+
+An agency connector is a short file of these (see ``connectors/agencies/``): where the
+system is, how it authenticates and pages, which record kind each stream carries and
+how agency fields map onto the shared contract. Everything procedural — HTTP,
+retries, landing, signature checks, validation, loading, state — is done once by the
+SDK's runner and the hub's loader, so no connector can get it subtly wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.sdk.auth import AuthDeclaration, NoAuth
+from connectors.sdk.formats import Format, dig
+from connectors.sdk.http import RetryPolicy
+from connectors.sdk.pagination import Paginator
+from connectors.sdk.rate_limit import RateLimit
+from connectors.sdk.signatures import AgencyKeys, Ed25519Signed
+from hub.ingest.incoming import Incoming
+from hub.ingest.reasons import Reason, RecordRejected
+from schemas.errors import InvalidValue
+
+#: A mapping value: a source field (dotted path into the agency record) or a function of the record.
+Source = str | Callable[[dict[str, Any]], Any]
+
+
+def canonical_hash(value: Any) -> str:
+    """SHA-256 of canonical JSON — the raw payload hash the envelope carries."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One kind of record from one endpoint.
+
+    ``primary_key`` names the agency's id field(s) (→ ``source_record_id``);
+    ``cursor_field`` the field incremental pulls resume from (ISO date/time text, compared
+    as text); ``since_param``/``until_param`` the query parameters that carry the window.
+    Map either with ``mapping`` (contract field → agency field or function) or with a
+    ``parse`` function returning the contract fields. ``signed`` declares Ed25519-signed
+    records. ``encoding`` is the charset to try when the body is not UTF-8.
+    """
+
+    name: str
+    kind: str
+    path: str
+    primary_key: str | tuple[str, ...]
+    paginator: Paginator
+    cursor_field: str | None = None
+    format: Format = "json"
+    records_path: str | None = None
+    mapping: Mapping[str, Source] | None = None
+    parse: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    since_param: str | None = None
+    until_param: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    signed: Ed25519Signed | None = None
+    encoding: str | None = None
+    schema_version: str | None = None  # the contract version the mapping targets; default: current
+    title: str = ""
+
+    def source_id_of(self, record: dict[str, Any]) -> str | None:
+        keys = (self.primary_key,) if isinstance(self.primary_key, str) else self.primary_key
+        parts = [dig(record, k) for k in keys]
+        if any(p in (None, "") for p in parts):
+            return None
+        return "|".join(str(p).strip() for p in parts)
+
+    def map_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Agency record → contract fields; a mapping function's InvalidValue becomes a reason."""
+        if self.parse is not None:
+            try:
+                return self.parse(record)
+            except InvalidValue as exc:
+                raise RecordRejected(Reason("", exc.code, exc.zh, exc.en)) from None
+        out: dict[str, Any] = {}
+        for target, simple, source in self._plan():
+            try:
+                value = record.get(source) if simple else source(record) if callable(source) else dig(record, source)
+            except InvalidValue as exc:
+                raise RecordRejected(Reason(target, exc.code, exc.zh, exc.en)) from None
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise RecordRejected(
+                    Reason(
+                        target,
+                        "mapping.error",
+                        "字段映射失败（源字段缺失或格式不符）",
+                        "field mapping failed (source field missing or malformed)",
+                    )
+                ) from None
+            if value is not None and value != "":
+                out[target] = value
+        return out
+
+    def _plan(self) -> tuple[tuple[str, bool, Source], ...]:
+        """The mapping as (target, is a plain top-level key, source) — computed once (hot path)."""
+        plan = self.__dict__.get("_mapping_plan")
+        if plan is None:
+            plan = tuple((t, isinstance(src, str) and "." not in src, src) for t, src in (self.mapping or {}).items())
+            object.__setattr__(self, "_mapping_plan", plan)
+        return plan
+
+    def prepare(
+        self, raw: dict[str, Any], keys: AgencyKeys | None, fetched_at: datetime, landing_pk: int | None = None
+    ) -> Incoming:
+        """Signature check → source id → mapping. Never raises for a bad record: reasons say why."""
+        record, signature = raw, None
+        try:
+            if self.signed is not None:
+                if keys is None:
+                    raise RecordRejected(
+                        Reason("signature", "signature.invalid", "未加载单位公钥", "agency keys not loaded")
+                    )
+                record, signature = self.signed.open(raw, keys, fetched_at)
+                record = {**record, **{k: v for k, v in raw.items() if k.startswith("_")}}
+        except RecordRejected as exc:
+            pk = self.primary_key if isinstance(self.primary_key, str) else None
+            sid = str(raw.get(pk) or raw.get("id") or "") or None if pk else None
+            return Incoming(raw, sid, None, fetched_at, _cursor(raw, self.cursor_field), None, landing_pk, exc.reasons)
+        source_id = self.source_id_of(record)
+        cursor = _cursor(record, self.cursor_field)
+        if source_id is None:
+            reason = Reason(str(self.primary_key), "source_id.missing", "记录缺少来源编号", "record has no source id")
+            return Incoming(raw, None, None, fetched_at, cursor, signature, landing_pk, [reason])
+        try:
+            mapped = self.map_record(record)
+        except RecordRejected as exc:
+            return Incoming(raw, source_id, None, fetched_at, cursor, signature, landing_pk, exc.reasons)
+        return Incoming(raw, source_id, mapped, fetched_at, cursor, signature, landing_pk)
+
+
+def _cursor(record: dict[str, Any], cursor_field: str | None) -> str | None:
+    if not cursor_field:
+        return None
+    value = dig(record, cursor_field)
+    return str(value) if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class Connector:
+    """An agency system: identity, location, authentication, rate limit and streams.
+
+    ``name`` is the configuration key (``PILHUB_CONN_<NAME>_URL`` …) and the DAG id part;
+    ``agency_code`` the hub's code of the agency; ``system`` the source system recorded
+    in each record's envelope. ``check_path`` is fetched by ``pilhub connectors check``.
+    """
+
+    name: str
+    agency_code: str
+    title: str
+    system: str
+    streams: tuple[Stream, ...]
+    auth: AuthDeclaration = field(default_factory=NoAuth)
+    rate_limit: RateLimit | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    check_path: str = "/"
+    description: str = ""
+
+    def stream(self, name: str) -> Stream:
+        for s in self.streams:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.streams)
+        from connectors.sdk.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"连接器 {self.name} 没有数据流 {name}（可用：{known}）",
+            f"connector {self.name} has no stream {name} (known: {known})",
+        )

@@ -1,0 +1,99 @@
+"""Body formats: CSV, JSON, JSON Lines and XML bodies → a document and its records.
+
+A stream names its format and, for JSON and XML, where the records sit in the body
+(``records_path``: dotted keys for JSON, an element path for XML). Everything here
+works on already-decoded text; a body that does not parse raises
+:class:`~connectors.sdk.errors.BodyFormatError`, which the runner treats as a
+truncated or garbled delivery and fetches again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from connectors.sdk.errors import BodyFormatError
+from connectors.sdk.safe_xml import element_to_dict, parse_xml
+
+Format = Literal["json", "jsonl", "csv", "xml"]
+
+
+@dataclass
+class ParsedBody:
+    """The parsed document (for paginators: totals, next cursors) and its records."""
+
+    document: Any
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def dig(value: Any, path: str | None) -> Any:
+    """Follow a dotted path (``data.items``) into nested dicts; ``None`` if absent.
+
+    On an XML element a step is an attribute, else a child element's text.
+    """
+    if not path:
+        return value
+    for key in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, ET.Element):
+            if key in value.attrib:
+                value = value.attrib[key]
+            else:
+                child = value.find(key)
+                value = None if child is None else (child if len(child) else (child.text or "").strip())
+        else:
+            return None
+    return value
+
+
+def parse_body(text: str, fmt: Format, records_path: str | None = None) -> ParsedBody:
+    """Parse ``text`` in format ``fmt`` and pick out the list of record dicts."""
+    if fmt == "json":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BodyFormatError(
+                f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列，可能被截断）",
+                f"malformed JSON at line {exc.lineno} column {exc.colno} (possibly truncated)",
+            ) from None
+        records = dig(document, records_path) if records_path else document
+        if records is None:
+            records = []
+        if not isinstance(records, list):
+            raise BodyFormatError(
+                f"JSON 中 {records_path} 不是记录列表", f"{records_path or 'the body'} is not a list of records"
+            )
+        return ParsedBody(document, records)
+    if fmt == "jsonl":
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise BodyFormatError(
+                    f"JSON Lines 第 {number} 行格式错误", f"malformed JSON Lines record on line {number}"
+                ) from None
+        return ParsedBody(None, records)
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows: list[dict[str, Any]] = []
+        for row in reader:
+            if None in row:  # more cells than header columns: a broken or truncated line
+                raise BodyFormatError(
+                    f"CSV 第 {reader.line_num} 行列数多于表头",
+                    f"CSV line {reader.line_num} has more cells than the header",
+                )
+            rows.append({(k or "").strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()})
+        return ParsedBody(reader.fieldnames, rows)
+    if fmt == "xml":
+        root = parse_xml(text)
+        elements = root.findall(records_path) if records_path else list(root)
+        return ParsedBody(root, [element_to_dict(e) for e in elements])
+    raise BodyFormatError(f"未知格式 {fmt}", f"unknown body format {fmt}")

@@ -1,0 +1,161 @@
+"""Ed25519 payload signatures: prove a record is the one the agency signed.
+
+A signing agency wraps each record as ``{"payload": "<JSON text>", "signature":
+"<base64>", "key_id": "…", "signed_at": "…"}``; the signature covers the UTF-8 bytes of
+the payload text exactly as sent (re-serialising JSON is not byte-stable, so the hub
+never signs or verifies a re-encoded form). The public key is the agency's registered
+:class:`~hub.store.models.AgencyKey` valid at the signing time (or, without one, at
+fetch time), so a retired key cannot vouch for new records.
+
+A missing signature, an unknown or out-of-period key, or a mismatch rejects *that
+record* to quarantine — ``signature.missing``, ``signature.invalid``, and the key codes
+of :mod:`hub.trust.agency_keys` (``signature.no_key``, ``signature.unknown_key``,
+``signature.key_expired`` …); the rest of the batch loads. Replay re-verifies, so
+registering a missing key and replaying fixes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidSignature
+
+from hub.ingest.reasons import Reason, RecordRejected
+
+if TYPE_CHECKING:  # the store is imported only when keys are loaded: DAG files import connectors
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from sqlalchemy.orm import Session
+
+    from hub.store.models import AgencyKey
+
+
+class AgencyKeys:
+    """An agency's registered public keys, read once per pull (one query, not one per record).
+
+    The validity rule and key formats are those of :mod:`hub.trust.agency_keys`
+    (``valid_from <= at < valid_to``), so ``pilhub keys agency add/retire`` govern both.
+    """
+
+    def __init__(self, agency_code: str, rows: list[AgencyKey]) -> None:
+        self.agency_code = agency_code
+        self._rows: dict[str, list[AgencyKey]] = {}
+        self._public: dict[int, Ed25519PublicKey | None] = {}
+        for row in rows:
+            if row.algorithm == "ed25519":
+                self._rows.setdefault(row.key_id, []).append(row)
+
+    @classmethod
+    def load(cls, session: Session, agency_code: str) -> AgencyKeys:
+        from sqlalchemy import select
+
+        from hub.store.models import AgencyKey
+
+        rows = list(session.execute(select(AgencyKey).where(AgencyKey.agency_code == agency_code)).scalars())
+        for row in rows:
+            session.expunge(row)
+        return cls(agency_code, rows)
+
+    def _public_key(self, row: AgencyKey) -> Ed25519PublicKey | None:
+        from hub.trust.signing import load_public_key
+
+        if id(row) not in self._public:
+            try:
+                self._public[id(row)] = load_public_key(row.public_key)
+            except (ValueError, TypeError):
+                self._public[id(row)] = None
+        return self._public[id(row)]
+
+    def key_for(self, key_id: str, at: datetime) -> Ed25519PublicKey:
+        """The key ``key_id`` valid at ``at``; raise :class:`RecordRejected` with the trust module's reason."""
+        from hub.trust.agency_keys import key_validity_error
+
+        if not self._rows:
+            raise _reject(
+                "signature.no_key",
+                f"{self.agency_code} 未登记任何公钥",
+                f"no public key is registered for {self.agency_code}",
+            )
+        rows = self._rows.get(key_id)
+        if not rows:
+            raise _reject(
+                "signature.unknown_key",
+                f"{self.agency_code} 未登记密钥 {key_id or '（未标明）'}",
+                f"{self.agency_code} has no registered key {key_id or '(none named)'}",
+            )
+        refusals = []
+        for row in rows:
+            refusal = key_validity_error(row, at)
+            public = self._public_key(row)
+            if refusal is None and public is not None:
+                return public
+            refusals.append(refusal)
+        refusal = next((r for r in refusals if r is not None), None)
+        if refusal is None:
+            raise _reject("signature.no_key", "登记的公钥无法读取", "the registered public key cannot be read")
+        raise _reject(refusal.code, refusal.zh, refusal.en)
+
+
+def _reject(code: str, zh: str, en: str, field: str = "signature") -> RecordRejected:
+    return RecordRejected(Reason(field, code, zh, en))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Ed25519Signed:
+    """Declaration on a stream whose records arrive signed (field names inside the wrapper)."""
+
+    payload_field: str = "payload"
+    signature_field: str = "signature"
+    key_id_field: str = "key_id"
+    signed_at_field: str | None = "signed_at"
+
+    def open(self, raw: dict[str, Any], keys: AgencyKeys, fetched_at: datetime) -> tuple[dict[str, Any], str]:
+        """Verify ``raw`` and return ``(the signed record, its signature)``; raise :class:`RecordRejected`."""
+        payload = raw.get(self.payload_field)
+        if not isinstance(payload, str) or not payload:
+            raise _reject("signature.payload", "签名记录缺少载荷", "signed record has no payload", self.payload_field)
+        signature = raw.get(self.signature_field)
+        if not signature:
+            raise _reject(
+                "signature.missing", "记录未签名（该单位须签名）", "record is unsigned (this agency signs its records)"
+            )
+        key_id = str(raw.get(self.key_id_field) or "")
+        at = _parse_time(raw.get(self.signed_at_field)) if self.signed_at_field else None
+        key = keys.key_for(key_id, at or fetched_at)
+        try:
+            signature_bytes = base64.b64decode(str(signature), validate=True)
+        except (ValueError, binascii.Error):
+            raise _reject("signature.malformed", "签名不是合法的 base64", "signature is not valid base64") from None
+        try:
+            key.verify(signature_bytes, payload.encode("utf-8"))
+        except (InvalidSignature, ValueError):
+            raise _reject(
+                "signature.invalid",
+                "签名与载荷不符（记录被篡改或签名损坏）",
+                "signature does not match the payload (tampered record or damaged signature)",
+            ) from None
+        try:
+            record = json.loads(payload)
+        except json.JSONDecodeError:
+            raise _reject(
+                "payload.json", "已签名载荷不是合法 JSON", "signed payload is not valid JSON", self.payload_field
+            ) from None
+        if not isinstance(record, dict):
+            raise _reject(
+                "payload.json", "已签名载荷不是对象", "signed payload is not a JSON object", self.payload_field
+            )
+        return record, str(signature)

@@ -1,0 +1,30 @@
+"""One received record on its way into the store, whatever connector or file it came from.
+
+Connectors (after signature check and field mapping), quarantine replay and file
+validation all hand the loader the same shape, so the rules — validation, de-
+duplication, versioning, quarantine, counts — are written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hub.ingest.reasons import Reason
+
+
+@dataclass
+class Incoming:
+    """``raw`` is the record exactly as parsed from the landed body (what quarantine keeps);
+    ``mapped`` the contract fields (no envelope) or ``None`` if preparation already failed
+    with ``reasons``; ``cursor`` the record's value of the stream's cursor field."""
+
+    raw: dict[str, Any]
+    source_id: str | None
+    mapped: dict[str, Any] | None
+    fetched_at: datetime
+    cursor: str | None = None
+    signature: str | None = None
+    landing_pk: int | None = None
+    reasons: list[Reason] = field(default_factory=list)

@@ -1,0 +1,48 @@
+"""AES-GCM sealing of bytes (raw bodies) and JSON (quarantined records) under the personal-data keys.
+
+Raw bodies and rejected records may contain personal data (names, ID numbers), so
+they are encrypted like every other personal-data column. ``hub.personal_data`` seals
+text; bodies are bytes of arbitrary encoding (GB18030 CSV, XML) and must be kept
+byte-exact so the content hash still matches, hence this small bytes helper on the
+same key ring. The column name is bound in as associated data, as there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from hub.personal_data import PersonalDataKeyError, decrypt, encrypt, keyring
+
+BODY_COLUMN = "raw_landings.body_enc"
+
+
+def seal_bytes(plain: bytes, column: str = BODY_COLUMN) -> tuple[bytes, str]:
+    """Encrypt ``plain``; return ``(nonce ‖ ciphertext, key id)``."""
+    ring = keyring()
+    nonce = os.urandom(12)
+    sealed = AESGCM(ring.keys[ring.current_id]).encrypt(nonce, plain, f"{ring.current_id}|{column}".encode())
+    return nonce + sealed, ring.current_id
+
+
+def open_bytes(blob: bytes, key_id: str, column: str = BODY_COLUMN) -> bytes:
+    """Decrypt what :func:`seal_bytes` produced."""
+    key = keyring().keys.get(key_id)
+    if key is None:
+        raise PersonalDataKeyError(f"缺少密钥 {key_id} / no key with id {key_id} is configured")
+    return AESGCM(key).decrypt(blob[:12], blob[12:], f"{key_id}|{column}".encode())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def seal_json(value: Any, column: str) -> str:
+    return encrypt(_json(value), column) or ""
+
+
+def open_json(token: str, column: str) -> Any:
+    return json.loads(decrypt(token, column) or "null")
