@@ -64,6 +64,25 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
+def _ensure_head(session: Session) -> None:
+    """Create the chain-head row if missing, without racing a concurrent first append.
+
+    ``INSERT … ON CONFLICT DO NOTHING``: two first appenders both try, one inserts, the other
+    waits on the row lock and then proceeds — neither transaction fails.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - other databases: plain check-then-insert
+        if session.get(AuditHead, 1) is None:
+            session.add(AuditHead(id=1, last_hash=GENESIS, last_entry_id=None))
+            session.flush()
+        return
+    session.execute(insert(AuditHead).values(id=1, last_hash=GENESIS, last_entry_id=None).on_conflict_do_nothing())
+
+
 def append(
     session: Session,
     *,
@@ -76,11 +95,8 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction (it commits or rolls back with the change)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS, last_entry_id=None)
-        session.add(head)
-        session.flush()
+    _ensure_head(session)
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     entry = AuditEntry(
         at=datetime.now(UTC),
         actor=actor,

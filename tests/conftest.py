@@ -24,8 +24,14 @@ os.environ.pop("PILHUB_DATABASE_URL", None)
 os.environ["PILHUB_SECRET_KEY"] = "t1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 os.environ["PILHUB_INDEX_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
 os.environ.pop("PILHUB_OLD_SECRET_KEYS", None)
-# Airflow must never create ~/airflow from a stray import.
-os.environ.setdefault("AIRFLOW_HOME", str(_VAR / "airflow"))
+# Airflow must never create ~/airflow from a stray import; its settings are read at import time.
+os.environ["AIRFLOW_HOME"] = str(_VAR / "airflow")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_VAR / 'airflow' / 'airflow.db'}"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+for _key in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") or k.startswith("PILHUB_CONN_")]:
+    os.environ.pop(_key)
 
 POSTGRES_URL = os.environ.get("PILHUB_TEST_POSTGRES_URL")
 SKIP_PG = "PostgreSQL tests skipped: PILHUB_TEST_POSTGRES_URL is not set (.ci/run sets it)"

@@ -30,6 +30,8 @@ from hub.store.models import Agency, Case, Party, Recommendation, Reply
 
 ACTOR = "registry-import"
 CHUNK = 200
+#: A case line is a few kilobytes; a megabyte line is an error (or an attack), not a case.
+MAX_LINE_CHARS = 1_000_000
 
 
 @dataclass
@@ -69,10 +71,23 @@ def read_lines(path: Path) -> Iterable[tuple[int, str]]:
 
 
 def parse_line(number: int, text: str) -> CaseLine | list[LineError]:
+    if len(text) > MAX_LINE_CHARS:
+        return [
+            LineError(
+                number,
+                "(line)",
+                f"行过长（超过 {MAX_LINE_CHARS} 字符）",
+                f"line longer than {MAX_LINE_CHARS} characters",
+            )
+        ]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return [LineError(number, "(line)", f"不是合法的 JSON（第{exc.colno}列）", f"invalid JSON: {exc.msg}")]
+    except ValueError:  # integers beyond Python's digit limit
+        return [LineError(number, "(line)", "数字过长", "number too long")]
+    except RecursionError:
+        return [LineError(number, "(line)", "JSON 嵌套过深", "JSON nested too deeply")]
     if not isinstance(data, dict):
         return [LineError(number, "(line)", "每行须为一个 JSON 对象", "each line must be a JSON object")]
     try:

@@ -313,6 +313,8 @@ def _agencies() -> dict:
             "kind": "supervisory_commission",
             "region_code": city_region,
         },
+        # The court system the court connector pulls from (filings, judgments, executions).
+        {"code": f"{city_region}-fy", "name": "衢州市中级人民法院", "kind": "court", "region_code": city_region},
     ]
     for district, region, _short, prefix in DISTRICTS:
         for kind, suffix, city_name, tag in BUREAUS:

@@ -1,0 +1,153 @@
+"""Benchmark: pilhub's linkage engine against a plain Splink 5 baseline, same data, one run.
+
+    .venv/bin/python bench/matching/bench_link.py                      # small: 20,000 × 2,000, < 1 min
+    .venv/bin/python bench/matching/bench_link.py --records 1000000 --cases 100000
+
+For each generator — A (``hub.matching.synth``, which the engine was tuned on) and B
+(``heldout_synth``, written separately and never tuned on) — it writes the batch files, runs
+``pilhub link`` and the Splink baseline each in its own subprocess, and reports wall time, peak
+resident memory (the process tree, sampled every 50 ms), precision, recall and review rate.
+The Splink run has a time limit and a DuckDB memory limit; if it does not finish, the row says
+what happened instead of a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from heldout_synth import generate_heldout  # noqa: E402
+
+from hub.matching.batch_io import read_labels, write_jsonl  # noqa: E402
+from hub.matching.evaluate import evaluate  # noqa: E402
+from hub.matching.synth import generate  # noqa: E402
+
+
+@dataclass
+class Run:
+    system: str
+    generator: str
+    status: str
+    seconds: float
+    peak_gb: float
+    precision: float | None = None
+    recall: float | None = None
+    review_rate: float | None = None
+
+
+def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, str]:
+    """(status, wall seconds, peak RSS in GB of the process tree, stderr tail)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    status = "ok"
+    while proc.poll() is None:
+        try:
+            rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        if time.perf_counter() - start > timeout:
+            proc.kill()
+            status = f"killed after {timeout:.0f} s time limit"
+            break
+        time.sleep(0.05)
+    _out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    if status == "ok" and proc.returncode != 0:
+        status = f"failed (exit {proc.returncode})"
+    return status, seconds, peak / 1e9, (err or "")[-600:]
+
+
+def _score(links_path: Path, labels_path: Path) -> tuple[float, float, float]:
+    links = pd.read_json(links_path, lines=True, dtype=False) if links_path.stat().st_size else pd.DataFrame(
+        columns=["record_id", "case_id", "score", "decision"])
+    ev = evaluate(links, read_labels(labels_path))
+    return ev.precision, ev.recall, ev.review_rate
+
+
+def _data(gen: str, n_cases: int, n_records: int, seed: int, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    if gen == "A":
+        return generate(n_cases=n_cases, n_records=n_records, seed=seed).write(out)
+    cases, records, labels = generate_heldout(n_cases, n_records, seed=seed)
+    paths = {k: out / f"{k}.jsonl" for k in ("cases", "records", "labels")}
+    write_jsonl(cases, paths["cases"])
+    write_jsonl(records, paths["records"])
+    write_jsonl(labels, paths["labels"])
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=20_000)
+    ap.add_argument("--cases", type=int, default=2_000)
+    ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--generators", default="A,B", help="A (tuned on), B (held out), or both")
+    ap.add_argument("--no-splink", action="store_true")
+    ap.add_argument("--splink-timeout", type=float, default=1200.0, help="seconds before the baseline is killed")
+    ap.add_argument("--splink-memory-limit", default="16GB", help="DuckDB memory_limit for the baseline")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    args = ap.parse_args(argv)
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="pilhub-bench-link-"))
+    py = sys.executable
+    runs: list[Run] = []
+    for gen in [g.strip().upper() for g in args.generators.split(",") if g.strip()]:
+        t = time.perf_counter()
+        paths = _data(gen, args.cases, args.records, args.seed, work / gen)
+        print(f"[{gen}] generated {args.records} records × {args.cases} cases in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
+        out = work / gen / "links_pilhub.jsonl"
+        status, secs, peak, err = _measure(
+            [py, str(HERE / "run_engine.py"), "--cases", str(paths["cases"]), "--records", str(paths["records"]),
+             "--out", str(out)], timeout=3600)
+        run = Run("pilhub", gen, status, secs, peak)
+        if status == "ok":
+            run.precision, run.recall, run.review_rate = _score(out, paths["labels"])
+        else:
+            print(err, file=sys.stderr)
+        runs.append(run)
+        if not args.no_splink:
+            out = work / gen / "links_splink.jsonl"
+            status, secs, peak, err = _measure(
+                [py, str(HERE / "splink_baseline.py"), str(paths["cases"]), str(paths["records"]), str(out),
+                 "--memory-limit", args.splink_memory_limit], timeout=args.splink_timeout)
+            run = Run("splink-5 baseline", gen, status, secs, peak)
+            if status == "ok":
+                run.precision, run.recall, run.review_rate = _score(out, paths["labels"])
+            else:
+                print(err, file=sys.stderr)
+            runs.append(run)
+
+    def f(x: float | None) -> str:
+        return "—" if x is None else f"{x:.4f}"
+
+    print(f"\n{args.records:,} records × {args.cases:,} cases, seed {args.seed}, {psutil.cpu_count()} cores")
+    print(f"{'system':<18} {'data':<5} {'wall s':>8} {'peak GB':>8} {'precision':>10} {'recall':>8} {'review':>8}  status")
+    for r in runs:
+        print(f"{r.system:<18} {r.generator:<5} {r.seconds:8.1f} {r.peak_gb:8.2f} {f(r.precision):>10} "
+              f"{f(r.recall):>8} {f(r.review_rate):>8}  {r.status}")
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in runs], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

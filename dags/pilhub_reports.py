@@ -1,0 +1,31 @@
+"""Compliance summaries: the monthly summary and the annual report for the people's congress
+(seed 003 §五(一)), for the interval that just ended, delivered to the configured recipients."""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag, task
+
+from hub.orchestration.defaults import START, default_args
+
+
+def _report_dag(kind: str, schedule: str, title: str):  # type: ignore[no-untyped-def]
+    key, hint = ("year", "年度 / year, e.g. 2018") if kind == "annual" else ("month", "月份 / month, YYYY-MM")
+    params = {key: Param(None, type=["null", "integer" if kind == "annual" else "string"], description=hint)}
+
+    @dag(dag_id=f"pilhub_report_{kind}", description=title, schedule=schedule, start_date=START, catchup=False,
+         max_active_runs=1, tags=["pilhub", "reports"], default_args=default_args(timeout_minutes=30), params=params,
+         doc_md=__doc__)
+    def report_dag() -> None:
+        @task
+        def report(**context) -> dict:  # type: ignore[no-untyped-def]
+            from hub.orchestration.tasks import compliance_report
+
+            return compliance_report(kind, context)
+
+        report()
+
+    return report_dag()
+
+
+pilhub_report_monthly = _report_dag("monthly", "@monthly", "月度履职情况汇总 / monthly compliance summary")
+pilhub_report_annual = _report_dag("annual", "@yearly", "年度公益诉讼工作报告数据 / annual compliance report")

@@ -1,0 +1,166 @@
+"""Reading and writing the batch line formats of ``pilhub link`` (issue 6, point 4).
+
+Case line:   {"case_id", "domain", "region_code", "opened_on", "agency",
+              "parties": [{"name", "kind", "credit_code", "id_number", "address"}],
+              "court_case_numbers": [...], "doc_numbers": [...]}
+Record line: {"record_id", "source", "kind", "date", "region_code", "party_name", "credit_code",
+              "id_number", "address", "court_case_number", "doc_number"}
+Link line:   {"record_id", "case_id", "score", "decision"}
+Label line:  {"record_id", "case_id"}
+
+Any field may be null or missing. pyarrow's multi-threaded JSON reader does the parsing (a million
+lines in about a second); a file it cannot read with the declared all-string schema (a region code
+written as a number, say) falls back to Python's json module, slower but forgiving.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pajson
+
+PARTY_TYPE = pa.struct(
+    [
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("credit_code", pa.string()),
+        ("id_number", pa.string()),
+        ("address", pa.string()),
+    ]
+)
+CASE_SCHEMA = pa.schema(
+    [
+        ("case_id", pa.string()),
+        ("domain", pa.string()),
+        ("region_code", pa.string()),
+        ("opened_on", pa.string()),
+        ("agency", pa.string()),
+        ("parties", pa.list_(PARTY_TYPE)),
+        ("court_case_numbers", pa.list_(pa.string())),
+        ("doc_numbers", pa.list_(pa.string())),
+    ]
+)
+RECORD_FIELDS = (
+    "record_id",
+    "source",
+    "kind",
+    "date",
+    "region_code",
+    "party_name",
+    "credit_code",
+    "id_number",
+    "address",
+    "court_case_number",
+    "doc_number",
+)
+RECORD_SCHEMA = pa.schema([(f, pa.string()) for f in RECORD_FIELDS])
+
+
+def _as_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _coerce_case(obj: Mapping[str, Any]) -> dict[str, Any]:
+    parties = []
+    for p in obj.get("parties") or []:
+        p = p or {}
+        parties.append({k: _as_str(p.get(k)) for k in PARTY_TYPE.names})
+    return {
+        "case_id": _as_str(obj.get("case_id")),
+        "domain": _as_str(obj.get("domain")),
+        "region_code": _as_str(obj.get("region_code")),
+        "opened_on": _as_str(obj.get("opened_on")),
+        "agency": _as_str(obj.get("agency")),
+        "parties": parties,
+        "court_case_numbers": [_as_str(x) for x in obj.get("court_case_numbers") or [] if x is not None],
+        "doc_numbers": [_as_str(x) for x in obj.get("doc_numbers") or [] if x is not None],
+    }
+
+
+def _coerce_record(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {f: _as_str(obj.get(f)) for f in RECORD_FIELDS}
+
+
+def cases_table(cases: Iterable[Mapping[str, Any]] | pa.Table | pd.DataFrame) -> pa.Table:
+    """Cases (dicts, a DataFrame or an Arrow table) as an Arrow table of the declared schema."""
+    if isinstance(cases, pa.Table):
+        return cases
+    if isinstance(cases, pd.DataFrame):
+        cases = cases.to_dict(orient="records")
+    return pa.Table.from_pylist([_coerce_case(c) for c in cases], schema=CASE_SCHEMA)
+
+
+def records_table(records: Iterable[Mapping[str, Any]] | pa.Table | pd.DataFrame) -> pa.Table:
+    """Records (dicts, a DataFrame or an Arrow table) as an Arrow table of the declared schema."""
+    if isinstance(records, pa.Table):
+        return records
+    if isinstance(records, pd.DataFrame):
+        records = records.to_dict(orient="records")
+    return pa.Table.from_pylist([_coerce_record(r) for r in records], schema=RECORD_SCHEMA)
+
+
+def _read_jsonl(path: Path, schema: pa.Schema) -> pa.Table | None:
+    try:
+        return pajson.read_json(
+            path,
+            read_options=pajson.ReadOptions(block_size=16 << 20),
+            parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+def _python_lines(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_cases(path: str | Path) -> pa.Table:
+    path = Path(path)
+    table = _read_jsonl(path, CASE_SCHEMA)
+    return table if table is not None else cases_table(_python_lines(path))
+
+
+def read_records(path: str | Path) -> pa.Table:
+    path = Path(path)
+    table = _read_jsonl(path, RECORD_SCHEMA)
+    return table if table is not None else records_table(_python_lines(path))
+
+
+def read_labels(path: str | Path) -> pd.DataFrame:
+    """Label lines as a DataFrame (record_id, case_id) of true pairs."""
+    schema = pa.schema([("record_id", pa.string()), ("case_id", pa.string())])
+    table = _read_jsonl(Path(path), schema)
+    if table is None:
+        table = pa.Table.from_pylist(
+            [
+                {"record_id": _as_str(o.get("record_id")), "case_id": _as_str(o.get("case_id"))}
+                for o in _python_lines(Path(path))
+            ],
+            schema=schema,
+        )
+    return table.to_pandas()
+
+
+def write_links(links: pd.DataFrame, path: str | Path) -> None:
+    """One line per proposed link: record_id, case_id, score (rounded), decision."""
+    out = links[["record_id", "case_id", "score", "decision"]].copy()
+    out["score"] = out["score"].astype(float).round(3)
+    text = out.to_json(orient="records", lines=True, force_ascii=False) if len(out) else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def write_jsonl(rows: Iterable[Mapping[str, Any]], path: str | Path) -> None:
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False))
+            fh.write("\n")
