@@ -39,6 +39,9 @@ SOURCE_BY_PREFIX = {"env": "environment", "forestry": "forestry", "market": "mar
                     "agency": "agency"}
 DATE_FIELDS = ("decision_date", "measured_at", "filed_on", "occurred_on", "inspected_on", "decided_on", "sampled_on",
                "valid_from", "reply_date", "received_date", "reported_on", "closed_on")
+CITING_KINDS = ("agency.reply", "agency.receipt")
+#: Score (in bits) recorded for an exact-key link — above any probabilistic score, but finite for JSON.
+EXACT_SCORE = 99.0
 LITIGATION_STATUS = {"court.filing": "filed", "court.judgment": "judged", "court.execution": "executing"}
 
 
@@ -128,15 +131,29 @@ def link_pending(*, actor: str = "matching", factory: sessionmaker[Session] | No
         top = session.scalar(select(func.max(AgencyRecord.id))) or 0
         report.watermark = max((r.id for r in records), default=after) if limit else max(top, after)
         if not records:
+            session.rollback()  # end the read before _advance takes the write lock (SQLite)
             _advance(factory, report.watermark)
             return report
+        # Exact key first: a reply or receipt citing a recommendation number the store knows is that
+        # recommendation's, whatever the source system (the number is unique per procuratorate).
+        numbers = {r.payload.get("recommendation_number") for r in records if r.kind in CITING_KINDS}
+        by_number = dict(session.execute(select(Recommendation.rec_number, Recommendation.case_pk)
+                                         .where(Recommendation.rec_number.in_(numbers - {None}))).tuples().all())
+        exact = [(r, by_number[r.payload["recommendation_number"]]) for r in records
+                 if r.kind in CITING_KINDS and r.payload.get("recommendation_number") in by_number]
+        exact_ids = {r.id for r, _ in exact}
+        rest = [r for r in records if r.id not in exact_ids]
         cases = list(session.execute(select(Case).where(Case.status != "closed")).scalars())
         case_lines = [case_line(c) for c in cases]
-        lines = [line for r in records for line in record_lines(r)]
+        lines = [line for r in rest for line in record_lines(r)]
         decided = {(str(lk.record_pk), cid): lk.status == "active"
                    for lk, cid in session.execute(select(RecordLink, Case.case_id).join(Case, Case.id == RecordLink.case_pk)
                                                   .where(RecordLink.decided_by.is_not(None)))}
     report.records, report.cases = len(records), len(cases)
+    _store_exact(factory, [(r.id, case_pk) for r, case_pk in exact], actor, report)
+    if not lines or not case_lines:
+        _advance(factory, report.watermark)
+        return report
     path = model_path()
     engine = LinkageEngine(LinkageModel.load(path) if path.exists() else None)
     batch = engine.prepare(case_lines, lines)
@@ -159,6 +176,24 @@ def _advance(factory: sessionmaker[Session], watermark: int) -> None:
         elif watermark > state.last_record_pk:
             state.last_record_pk = watermark
             state.updated_at = dt.datetime.now(dt.UTC)
+
+
+def _store_exact(factory: sessionmaker[Session], pairs: list[tuple[int, int]], actor: str,
+                 report: LinkRunReport) -> None:
+    """Links by exact recommendation number: active at once, explained by the key that matched."""
+    with factory() as session, session.begin():
+        for record_pk, case_pk in pairs:
+            if session.execute(select(RecordLink.id).where(RecordLink.record_pk == record_pk,
+                                                           RecordLink.case_pk == case_pk)).first():
+                continue
+            link = RecordLink(record_pk=record_pk, case_pk=case_pk, score=EXACT_SCORE, decision="link",
+                              status="active", explanation={"exact_key": "recommendation_number"})
+            session.add(link)
+            session.flush()
+            audit.append(session, actor=actor, action="link.create", object_type="record_link",
+                         object_id=str(link.id), after={"record": record_pk, "case": case_pk, "exact": True})
+            report.linked += 1
+            _apply_effects(session, link, actor, report.effects)
 
 
 def _store_links(factory: sessionmaker[Session], result: Any, actor: str, report: LinkRunReport) -> None:
