@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub import audit
@@ -192,7 +193,7 @@ def _apply_chunk(
             try:
                 with session.begin_nested():
                     outcome, notes = _apply_case(session, line, chash, case, agency_cache, actor)
-            except Exception as exc:  # noqa: BLE001 - one bad line must not cost the others
+            except (IntegrityError, DataError) as exc:  # one bad line must not cost the others
                 report.rejected += 1
                 report.errors.append(LineError(number, "(store)", "写入失败", f"store error: {type(exc).__name__}"))
                 continue
