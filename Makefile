@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-quick lint format bench clean constraints
+.PHONY: install demo test test-quick lint format airflow clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Airflow standalone with the DAGs and the agency sandbox, UI on http://127.0.0.1:8080 (Ctrl-C stops).
+airflow: install
+	$(BIN)/pilhub airflow up
 
 test-quick: install
 	$(BIN)/python -m pytest -m "not slow" -x -q

@@ -4,6 +4,8 @@ Integration engineers read them in the terminal and operators in Airflow logs; b
 need to know *what* failed and *whether a re-run will help*. Transient errors
 (``TransientFetchError``) are retried by the HTTP client; the others stop the pull of
 that stream without advancing its cursor, so a re-run starts from the same place.
+A body that parses but breaks a parser limit (``BodyLimitError``, ``UnsafeXmlError``)
+is the same on every request, so it is refused at once, never fetched again.
 Messages never carry credentials or record values.
 """
 
@@ -52,5 +54,15 @@ class BodyFormatError(TransientFetchError):
     """
 
 
+class BodyLimitError(ConnectorError):
+    """A body breaks a parser limit — a number of more than 4300 digits, nesting deeper than the limit.
+
+    Not a ``BodyFormatError`` on purpose: the cause is in the content, not the transfer,
+    so a second request returns the same bytes. Retrying would only hammer the agency
+    and burn the CPU the limit protects; the runner fails the stream at once, naming the
+    landed body, and leaves the cursor where it was.
+    """
+
+
 class UnsafeXmlError(ConnectorError):
-    """An XML body declared a DTD or entities (XXE, billion laughs): refused, never retried."""
+    """An XML body declared a DTD or entities (XXE, billion laughs) or nests too deeply: refused, never retried."""

@@ -5,6 +5,13 @@ A stream names its format and, for JSON and XML, where the records sit in the bo
 works on already-decoded text; a body that does not parse raises
 :class:`~connectors.sdk.errors.BodyFormatError`, which the runner treats as a
 truncated or garbled delivery and fetches again.
+
+A body that parses but breaks a limit — an integer of more than 4300 digits (Python's
+int/str conversion limit), JSON or XML nested deeper than :data:`MAX_DEPTH` — raises
+:class:`~connectors.sdk.errors.BodyLimitError` (XML: ``UnsafeXmlError``) instead: the
+same bytes come back on every request, so it is refused, not retried. The depth limit
+also keeps hostile nesting away from every recursive consumer downstream (hashing,
+canonical JSON, mapping), not just from the parser.
 """
 
 from __future__ import annotations
@@ -16,10 +23,53 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from connectors.sdk.errors import BodyFormatError
-from connectors.sdk.safe_xml import element_to_dict, parse_xml
+from connectors.sdk.errors import BodyFormatError, BodyLimitError
+from connectors.sdk.safe_xml import MAX_DEPTH, element_to_dict, parse_xml
 
 Format = Literal["json", "jsonl", "csv", "xml"]
+
+
+def _too_deep(where_zh: str, where_en: str) -> BodyLimitError:
+    return BodyLimitError(
+        f"{where_zh}JSON 嵌套过深（超过 {MAX_DEPTH} 层）", f"{where_en}JSON nested too deeply (over {MAX_DEPTH} levels)"
+    )
+
+
+def _check_depth(document: Any, where_zh: str, where_en: str) -> None:
+    """Refuse documents nested deeper than :data:`MAX_DEPTH` — iteratively, so the check itself cannot overflow."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise _too_deep(where_zh, where_en)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def _load_json(text: str, where_zh: str = "", where_en: str = "") -> Any:
+    """``json.loads`` with content limits told apart from a truncated body.
+
+    ``JSONDecodeError`` (a truncated or garbled transfer) propagates for the caller to
+    word; a number over 4300 digits (``ValueError``) and nesting that exhausts the
+    interpreter's stack (``RecursionError``) become :class:`BodyLimitError`.
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise _too_deep(where_zh, where_en) from None
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise BodyLimitError(
+            f"{where_zh}JSON 中数字过长（超过 4300 位）", f"{where_en}number too long in JSON (over 4300 digits)"
+        ) from None
+    _check_depth(document, where_zh, where_en)
+    return document
 
 
 @dataclass
@@ -55,7 +105,7 @@ def parse_body(text: str, fmt: Format, records_path: str | None = None) -> Parse
     """Parse ``text`` in format ``fmt`` and pick out the list of record dicts."""
     if fmt == "json":
         try:
-            document = json.loads(text)
+            document = _load_json(text)
         except json.JSONDecodeError as exc:
             raise BodyFormatError(
                 f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列，可能被截断）",
@@ -75,7 +125,7 @@ def parse_body(text: str, fmt: Format, records_path: str | None = None) -> Parse
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(_load_json(line, f"JSON Lines 第 {number} 行：", f"JSON Lines line {number}: "))
             except json.JSONDecodeError:
                 raise BodyFormatError(
                     f"JSON Lines 第 {number} 行格式错误", f"malformed JSON Lines record on line {number}"

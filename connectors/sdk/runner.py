@@ -12,7 +12,9 @@ a crash harmless:
    what was already stored into duplicates — nothing skipped, nothing doubled.
 
 A body that does not decode or parse (truncated, wrong charset) is fetched again; an
-XML body with a DTD is refused outright. Transport and configuration errors fail the
+XML body with a DTD, and a body over a parser limit (a number of thousands of digits,
+nesting beyond ``MAX_DEPTH``), is refused outright — the same bytes would come back —
+failing the stream with a message that names the kept raw landing. Transport and configuration errors fail the
 stream (batch ``failed``, cursor unchanged) and the other streams go on.
 """
 
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.sdk.config import ConnectorConfig, load_config
 from connectors.sdk.declarations import Connector, Stream
 from connectors.sdk.decoding import charset_of, decode_body
-from connectors.sdk.errors import BodyFormatError, ConnectorError, RetriesExhausted
+from connectors.sdk.errors import BodyFormatError, BodyLimitError, ConnectorError, RetriesExhausted, UnsafeXmlError
 from connectors.sdk.formats import ParsedBody, parse_body
 from connectors.sdk.http import HttpClient, RetryPolicy
 from connectors.sdk.pagination import PageRequest
@@ -408,6 +410,12 @@ def _fetch_page(
                     f"file {request.meta.get('_file')} is {len(fetched.body)} bytes, the listing says {expected} (truncated download)",
                 )
             parsed = _parse(text, stream, request, fetched.content_type)
+        except (BodyLimitError, UnsafeXmlError) as exc:
+            # In the content, not the transfer: refetching returns the same bytes. Fail now, naming the landing.
+            raise type(exc)(
+                f"{request.path} 的内容被拒绝（原始报文已留存，落地编号 {landing_pk}）：{exc.zh}",
+                f"{request.path}: body refused (kept as raw landing {landing_pk}): {exc.en}",
+            ) from None
         except BodyFormatError as exc:
             last = exc
             result.refetched_bodies += 1

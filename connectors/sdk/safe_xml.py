@@ -4,7 +4,10 @@ The court's service sends XML; XML from outside the hub is an attack surface (ex
 entities read local files — XXE; nested entity expansion exhausts memory — "billion
 laughs"). No agency document the hub reads needs a DTD, so instead of depending on
 ``defusedxml`` we drive expat directly and fail on the first DOCTYPE, entity or
-external reference, before anything is expanded.
+external reference, before anything is expanded. Elements nested deeper than
+:data:`MAX_DEPTH` are refused as they open, before the tree is built: expat itself is
+iterative, but the tree would then overflow the recursive walks over it (and a
+50 000-deep document is an attack, not an agency's record).
 """
 
 from __future__ import annotations
@@ -21,8 +24,18 @@ _FORBIDDEN = UnsafeXmlError(
 )
 
 
+#: Deepest nesting accepted in an XML or JSON body; agency documents nest a handful of levels.
+MAX_DEPTH = 64
+
+
 def _refuse(*_args: Any) -> None:
     raise _FORBIDDEN
+
+
+def _too_deep() -> UnsafeXmlError:
+    return UnsafeXmlError(
+        f"XML 嵌套过深（超过 {MAX_DEPTH} 层），已拒绝", f"XML nested too deeply (over {MAX_DEPTH} levels); refused"
+    )
 
 
 def parse_xml(text: str) -> ET.Element:
@@ -38,8 +51,22 @@ def parse_xml(text: str) -> ET.Element:
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
     parser.ExternalEntityRefHandler = _refuse
-    parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs)
-    parser.EndElementHandler = lambda tag: builder.end(tag)
+    depth = 0
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        builder.start(tag, attrs)
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+        builder.end(tag)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = builder.data
     parser.buffer_text = True
     try:

@@ -4,8 +4,14 @@ A signing agency wraps each record as ``{"payload": "<JSON text>", "signature":
 "<base64>", "key_id": "…", "signed_at": "…"}``; the signature covers the UTF-8 bytes of
 the payload text exactly as sent (re-serialising JSON is not byte-stable, so the hub
 never signs or verifies a re-encoded form). The public key is the agency's registered
-:class:`~hub.store.models.AgencyKey` valid at the signing time (or, without one, at
-fetch time), so a retired key cannot vouch for new records.
+:class:`~hub.store.models.AgencyKey` valid when the hub *fetched* the record — the same
+rule as :func:`hub.trust.agency_keys.verify_agency_signature` — so a retired key cannot
+vouch for new records. The wrapper's ``signed_at`` is never consulted for that: the
+signature does not cover it, and even a signing time inside the payload is whatever the
+holder of the key chose, so whoever holds an expired (retired or leaked) key could
+backdate new records with it. A quarantined record replayed later is judged at its
+original ``fetched_at`` (kept with the quarantine item), so registering a missing key
+still fixes it.
 
 A missing signature, an unknown or out-of-period key, or a mismatch rejects *that
 record* to quarantine — ``signature.missing``, ``signature.invalid``, and the key codes
@@ -20,7 +26,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
@@ -104,19 +110,13 @@ def _reject(code: str, zh: str, en: str, field: str = "signature") -> RecordReje
     return RecordRejected(Reason(field, code, zh, en))
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Ed25519Signed:
-    """Declaration on a stream whose records arrive signed (field names inside the wrapper)."""
+    """Declaration on a stream whose records arrive signed (field names inside the wrapper).
+
+    ``signed_at_field`` names the agency's claimed signing time; it is informational only
+    (kept in the raw record) and never decides which key is valid — see the module docstring.
+    """
 
     payload_field: str = "payload"
     signature_field: str = "signature"
@@ -134,8 +134,7 @@ class Ed25519Signed:
                 "signature.missing", "记录未签名（该单位须签名）", "record is unsigned (this agency signs its records)"
             )
         key_id = str(raw.get(self.key_id_field) or "")
-        at = _parse_time(raw.get(self.signed_at_field)) if self.signed_at_field else None
-        key = keys.key_for(key_id, at or fetched_at)
+        key = keys.key_for(key_id, fetched_at)  # a time the hub observed, never one the sender claims
         try:
             signature_bytes = base64.b64decode(str(signature), validate=True)
         except (ValueError, binascii.Error):

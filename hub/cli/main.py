@@ -24,6 +24,17 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.db",
     "hub.cli.cases",
     "hub.cli.deadline",
+    "hub.cli.sla_cmd",
+    "hub.cli.trust_cmd",
+    "hub.cli.link",
+    "hub.cli.report_cmd",
+    "hub.cli.serve_cmd",
+    "hub.cli.ids",
+    "hub.cli.schemas_cmd",
+    "hub.cli.ingest_cmd",
+    "hub.cli.connectors_cmd",
+    "hub.cli.review_cmd",
+    "hub.cli.airflow_cmd",
 )
 
 for _name in COMMAND_MODULES:

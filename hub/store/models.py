@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -242,6 +243,17 @@ class Clock(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     inputs_digest: Mapped[str | None] = mapped_column(String(64))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # migration 0003: what the recorded events say, independent of the as-of date, so the sweep's SQL can
+    # evaluate the state of any day: how the clock stopped (met | met_late | closed; None = not stopped) and
+    # on which day (None with closed = closed whatever the day); a short period (≤ 15 days) takes the
+    # shorter reminder offsets; an urgent reply without evidence was received but does not stop the clock.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    short_period: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The next day the state, level or due escalations can change (None: not before the inputs change), so
+    # the daily sweep evaluates only the clocks whose day has come, through an index.
+    next_check_on: Mapped[date | None] = mapped_column(Date, index=True)
 
 
 class Escalation(Base):
@@ -251,7 +263,8 @@ class Escalation(Base):
     __table_args__ = (UniqueConstraint("clock_pk", "level", "recipient"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    clock_pk: Mapped[int] = mapped_column(ForeignKey("clocks.id"), index=True)
+    # no index of its own since migration 0003: the unique key (clock_pk, level, recipient) leads with it
+    clock_pk: Mapped[int] = mapped_column(ForeignKey("clocks.id"))
     level: Mapped[int] = mapped_column(Integer)
     level_name: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(200))
@@ -419,4 +432,135 @@ class ConnectorState(Base):
     agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     stream: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- trust (migration 0004) -----------------------------------------------------------
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the audit chain's head at one moment (Ed25519, hub key).
+
+    The hash chain alone shows that rows were edited, but someone who can write the
+    database can also recompute every hash after an edit. A checkpoint signs
+    ``(last_entry_id, last_hash, entries, signed_at, prev)`` with a key the database
+    does not hold, so a consistently rewritten chain no longer matches it. ``prev_digest``
+    chains the checkpoints themselves, so deleting one in the middle is seen too.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    last_entry_id: Mapped[int | None] = mapped_column(BigId)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(BigInteger)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    prev_digest: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(16), default="ed25519")
+    signature: Mapped[str] = mapped_column(Text)  # base64 of the 64-byte signature
+
+
+class KeyRotation(Base):
+    """Progress of one re-encryption of personal data to a new key (resumable after a crash).
+
+    ``progress`` maps ``table.column`` to the last primary key handled (or ``"done"``);
+    it is written in the same transaction as the batch it describes.
+    """
+
+    __tablename__ = "key_rotations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    target_key_id: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | superseded
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rewritten: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped: Mapped[int] = mapped_column(BigInteger, default=0)  # changed by a live writer meanwhile
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- deadlines (migration 0003) -------------------------------------------------------
+
+# A recompute cancels an escalation's pending messages: it looks messages up by escalation.
+Index("ix_outbox_escalation_pk", OutboxMessage.escalation_pk)
+# The sweep's change scan reads cases and recommendations written since its last run.
+Index("ix_cases_updated_at", Case.updated_at)
+Index("ix_recommendations_updated_at", Recommendation.updated_at)
+
+
+class SlaEvent(Base):
+    """A dated procedural event the case registry does not carry, recorded by a procurator or a connector.
+
+    Clocks are derived from recorded events (STYLE.md, ServiceNow SLA): the 30-day civil announcement
+    (公告, 法释〔2018〕6号 Art. 13) starts on the announcement date, and a follow-up (回头看) is done on
+    the day it is recorded here. The latest event of a kind wins, so a correction is a new event.
+    """
+
+    __tablename__ = "sla_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    recommendation_pk: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # announcement | follow_up_done
+    occurred_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))  # institutional text only, no personal data
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class SlaDerivation(Base):
+    """When a case's clocks were last derived, and from which inputs (the recompute step's watermark)."""
+
+    __tablename__ = "sla_derivations"
+
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    inputs_digest: Mapped[str] = mapped_column(String(64))
+    rules_digest: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboxMessage(Base):
+    """The in-hub inbox: a delivered notice, once per outbox dedupe key (so a retried delivery is a no-op)."""
+
+    __tablename__ = "inbox_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    recipient: Mapped[str] = mapped_column(String(300), index=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SlaSweepRun(Base):
+    """One evaluation step of ``pilhub sla sweep``: its as-of date, mode and policy (decides full vs daily)."""
+
+    __tablename__ = "sla_sweep_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    mode: Mapped[str] = mapped_column(String(16))  # daily | full
+    policy_fingerprint: Mapped[str] = mapped_column(String(64))
+    rules_digest: Mapped[str] = mapped_column(String(64))  # derivation rules in force (a change re-derives)
+    evaluated: Mapped[int] = mapped_column(BigInteger, default=0)
+    escalations: Mapped[int] = mapped_column(BigInteger, default=0)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- matching (migration 0005) --------------------------------------------------------
+
+
+class MatchingState(Base):
+    """How far matching has read the loaded records (the highest agency_records.id processed)."""
+
+    __tablename__ = "matching_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_record_pk: Mapped[int] = mapped_column(BigId, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

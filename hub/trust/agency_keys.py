@@ -11,6 +11,10 @@ or compromised key must not keep vouching for data. Connectors call
 ``at`` must be a time the hub observed (when the payload was fetched), never a time
 the payload states about itself: a payload signed with a stolen, expired key could
 otherwise claim to be old.
+
+The store (``hub.store.models``, the audit trail, SQLAlchemy) is imported inside the
+functions that use it: the connector SDK reaches :func:`key_validity_error` from
+``connectors.registry``, which Airflow imports on every DAG-file parse.
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from hub import audit
-from hub.store.models import AgencyKey
 from hub.trust.signing import SigningKeyError, load_public_key, raw_public_bytes, verify_signature
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from sqlalchemy.orm import Session
+
+    from hub.store.models import AgencyKey
 
 
 class AgencySignatureError(ValueError):
@@ -88,6 +93,11 @@ def register_agency_key(
     actor: str = "cli",
 ) -> AgencyKey:
     """Register an agency's public key (PEM or base64 raw) for a validity period; audited."""
+    from sqlalchemy import select
+
+    from hub import audit
+    from hub.store.models import AgencyKey
+
     try:
         key = load_public_key(public_key)
     except SigningKeyError as exc:
@@ -128,6 +138,11 @@ def retire_agency_key(
     session: Session, agency_code: str, key_id: str, at: datetime, *, actor: str = "cli"
 ) -> AgencyKey:
     """End a key's validity at ``at`` (rollover or compromise); audited. Payloads received later are refused."""
+    from sqlalchemy import select
+
+    from hub import audit
+    from hub.store.models import AgencyKey
+
     row = session.execute(
         select(AgencyKey).where(AgencyKey.agency_code == agency_code, AgencyKey.key_id == key_id)
     ).scalar_one_or_none()
@@ -148,6 +163,10 @@ def retire_agency_key(
 
 
 def agency_keys(session: Session, agency_code: str | None = None) -> Sequence[AgencyKey]:
+    from sqlalchemy import select
+
+    from hub.store.models import AgencyKey
+
     query = select(AgencyKey).order_by(AgencyKey.agency_code, AgencyKey.valid_from, AgencyKey.key_id)
     if agency_code:
         query = query.where(AgencyKey.agency_code == agency_code)

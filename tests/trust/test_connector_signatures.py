@@ -74,17 +74,19 @@ def test_connector_and_hub_agree_without_a_claimed_signing_time(keyed, fetched_a
     assert _connector_accepts(factory, record, fetched_at) == _hub_accepts(factory, record, fetched_at)
 
 
-@pytest.mark.xfail(
-    reason="connectors.sdk.signatures.Ed25519Signed.open judges key validity at the wrapper's `signed_at`, which "
-    "the signature does not cover: whoever holds an expired (retired or leaked) agency key can sign a new record "
-    "and claim an old signed_at, and it is accepted. Fix: judge validity at fetched_at — call "
-    "hub.trust.agency_keys.key_validity_error(key, fetched_at) (or verify_agency_signature) — and use signed_at "
-    "only when it is inside the signed payload and not later than fetched_at.",
-    strict=False,
-)
 def test_backdated_signing_time_does_not_revive_an_expired_key(keyed) -> None:  # type: ignore[no-untyped-def]
+    """The wrapper's ``signed_at`` is not covered by the signature: validity is judged at ``fetched_at``."""
     factory, key = keyed
     fetched_at = VALID_TO + timedelta(days=60)  # the key expired two months before the hub received this
     forged = _record(key, "2025-06-01T00:00:00Z")  # … but the unsigned wrapper claims an old signing time
     assert not _hub_accepts(factory, forged, fetched_at)
     assert not _connector_accepts(factory, forged, fetched_at)
+
+
+@pytest.mark.parametrize("claimed", ["2024-06-01T00:00:00Z", "2027-01-01T00:00:00Z", "not a time"])
+def test_a_claimed_signing_time_never_changes_the_verdict(keyed, claimed: str) -> None:  # type: ignore[no-untyped-def]
+    """Inside the validity period the record is accepted whatever the wrapper claims, and the hub agrees."""
+    factory, key = keyed
+    fetched_at = VALID_FROM + timedelta(days=30)
+    record = _record(key, claimed)
+    assert _connector_accepts(factory, record, fetched_at) and _hub_accepts(factory, record, fetched_at)

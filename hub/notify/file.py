@@ -1,0 +1,53 @@
+"""A JSON-lines file channel (``PILHUB_NOTIFY_FILE``): the demo's way to show the alerts without a mail server.
+
+Each delivery appends one line ``{"dedupe_key", "channel", "recipient", "subject", "body", "delivered_at"}``.
+A key already in the file is not written again, so a retried delivery after a crash stays single; the file is
+locked while it is read and appended (two senders may share it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+from pathlib import Path
+
+from hub.notify.base import Delivery
+
+
+class FileChannel:
+    name = "file"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def deliver(self, delivery: Delivery) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fh.seek(0)
+                for line in fh:
+                    if line.strip() and json.loads(line).get("dedupe_key") == delivery.dedupe_key:
+                        return
+                record = {
+                    "dedupe_key": delivery.dedupe_key,
+                    "channel": delivery.channel,
+                    "recipient": delivery.address,
+                    "subject": delivery.subject,
+                    "body": delivery.body,
+                    "delivered_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                }
+                fh.seek(0, 2)
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                fh.flush()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_deliveries(path: Path | str) -> list[dict]:
+    """The lines of a notify file (tests and the demo)."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,258 @@
+"""Fault test (issue 9, point 4): two sweeps and two outbox senders, all running at once — exactly once.
+
+What exists already and is not repeated here:
+
+* ``tests/sla/test_escalation_concurrency.py::test_two_parallel_sweeps_enqueue_each_notice_exactly_once`` —
+  two sweeps in parallel (forked processes), SQLite and PostgreSQL, against the Python rules;
+* ``tests/sla/test_escalation_concurrency.py::test_two_parallel_senders_deliver_each_message_exactly_once``
+  and ``tests/faults/test_notify_faults.py::test_two_senders_in_parallel_deliver_each_notice_exactly_once`` —
+  two senders in parallel over an outbox that is already complete.
+
+What this adds is the production shape on PostgreSQL: Airflow runs the sweep DAG and the outbox DAG
+independently, so senders claim and deliver messages *while* sweeps are still inserting them. Four
+``spawn`` processes (fresh interpreters: no engine, pool or cache crosses from the parent; each calls
+``hub.store.db.reset_caches()`` anyway) start together at a barrier: two sweepers that sweep the same
+three days in step, and two senders that keep calling ``send_pending`` until the sweeps are done and
+the outbox is drained. Every channel posts to one counting webhook receiver in the test process, which
+does not deduplicate. Then:
+
+* each (clock, level, recipient) escalation and each outbox dedupe key exists exactly once, and the
+  escalations and messages equal those of the same days swept one after another on a twin store;
+* the receiver got each dedupe key exactly once, every message is ``sent``, and nothing else arrived.
+
+PostgreSQL only (``FOR UPDATE SKIP LOCKED``, the advisory lock and ``ON CONFLICT`` decide there; on
+SQLite the write lock serialises everything, which the tests above already cover).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.agencies import SAMPLE_AGENCIES, import_agencies, load_registry_file
+from hub.registry.importer import import_cases, read_lines
+from hub.samples import SAMPLE_CASES
+from hub.store import open_store
+from hub.store.db import reset_caches
+from tests.conftest import POSTGRES_URL, SKIP_PG, _pg_schema_url
+
+DAYS = (dt.date(2026, 11, 23), dt.date(2026, 12, 8), dt.date(2027, 6, 30))
+REPO = Path(__file__).resolve().parents[2]
+SPAWN = multiprocessing.get_context("spawn")
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_stores() -> Iterator[tuple[str, str]]:
+    """Two private schemas on the test server: the shared store and a twin swept sequentially."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_PG)
+    schemas = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        for schema in schemas:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(schemas[0]), _pg_schema_url(schemas[1])
+    finally:
+        reset_caches()
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _load_registries(url: str) -> sessionmaker[Session]:
+    """The sample agency and case registries, as ``hub.demo.load_registries`` loads them, into ``url``."""
+    factory = open_store(url)
+    with factory() as session, session.begin():
+        import_agencies(session, load_registry_file(SAMPLE_AGENCIES), actor="test")
+    assert import_cases(read_lines(SAMPLE_CASES), factory, actor="test").rejected == 0
+    return factory
+
+
+class Receiver:
+    """A webhook receiver that counts every delivery by its idempotency key and never deduplicates."""
+
+    def __init__(self) -> None:
+        self.keys: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.keys[self.headers["Idempotency-Key"]] += 1
+                body = b'{"errcode": 0}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=test"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- child processes (spawned: fresh interpreters, so these must be importable module-level functions) ---
+
+
+def _sweeper(url: str, start: Any, step: Any, out: Any) -> None:
+    """Sweep each day of ``DAYS``, in step with the other sweeper (a barrier per day)."""
+    from sla.sweep import sweep
+
+    reset_caches()
+    factory = open_store(url)
+    enqueued = messages = 0
+    start.wait(timeout=120)
+    for day in DAYS:
+        step.wait(timeout=120)
+        report = sweep(factory, as_of=day, actor="parallel-sweep")
+        enqueued += sum(report.enqueued.values())
+        messages += report.messages
+    out.put({"role": "sweeper", "enqueued": enqueued, "messages": messages})
+
+
+def _sender(url: str, receiver_url: str, start: Any, sweeps_done: Any, out: Any) -> None:
+    """Send until the sweeps are done and a pass finds nothing left; every channel goes to the receiver."""
+    from hub.notify.base import Delivery
+    from hub.notify.outbox import send_pending
+    from hub.notify.webhook import WebhookChannel
+
+    class ToReceiver(WebhookChannel):
+        def deliver(self, delivery: Delivery) -> None:
+            super().deliver(
+                Delivery(delivery.dedupe_key, delivery.channel, receiver_url, delivery.subject, delivery.body)
+            )
+
+    reset_caches()
+    factory = open_store(url)
+    channel = ToReceiver(timeout=10)
+    channels = {"inbox": channel, "email": channel, "webhook": channel, "file": channel}
+    totals: Counter[str] = Counter()
+    passes = 0
+    start.wait(timeout=120)
+    while True:
+        done = sweeps_done.is_set()  # read before the pass: a pass after the last sweep drains everything
+        report = send_pending(factory, channels=channels, batch=5)
+        passes += 1
+        for key, value in report.as_dict().items():
+            if isinstance(value, int):
+                totals[key] += value
+        if done and report.claimed == 0:
+            break
+        if report.claimed == 0:
+            time.sleep(0.05)
+    out.put({"role": "sender", "passes": passes, **totals})
+
+
+# --- checks -------------------------------------------------------------------------------------------------
+
+
+def _snapshot(factory: sessionmaker[Session]) -> dict[str, Any]:
+    """Escalations and messages by natural keys (ids differ between the stores)."""
+    with factory() as s:
+        escalations = s.execute(
+            sa.text(
+                "SELECT c.clock_key, e.level, e.recipient, e.due_on FROM escalations e JOIN clocks c ON c.id = e.clock_pk"
+            )
+        ).all()
+        messages = s.execute(
+            sa.text(
+                "SELECT c.clock_key, e.level, e.recipient, o.channel, o.recipient "
+                "FROM outbox o JOIN escalations e ON e.id = o.escalation_pk JOIN clocks c ON c.id = e.clock_pk"
+            )
+        ).all()
+        keys = s.execute(sa.text("SELECT dedupe_key, status FROM outbox")).all()
+    return {
+        "escalations": Counter(tuple(r) for r in escalations),
+        "messages": Counter(tuple(r) for r in messages),
+        "keys": Counter(k for k, _ in keys),
+        "statuses": Counter(st for _, st in keys),
+    }
+
+
+def test_two_sweeps_and_two_senders_at_once_enqueue_and_deliver_each_notice_exactly_once(
+    pg_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sla.sweep import sweep
+
+    started = time.monotonic()
+    url, twin_url = pg_stores
+    _load_registries(url)
+    twin = _load_registries(twin_url)
+    for day in DAYS:
+        sweep(twin, as_of=day, actor="test")
+    expected = _snapshot(twin)
+
+    monkeypatch.syspath_prepend(str(REPO))  # spawned children import this module as tests.faults.…
+    reset_caches()  # nothing of the parent's pool is needed in the children (spawn shares none anyway)
+    receiver = Receiver()
+    start, step, done, out = SPAWN.Barrier(4), SPAWN.Barrier(2), SPAWN.Event(), SPAWN.Queue()
+    sweepers = [SPAWN.Process(target=_sweeper, args=(url, start, step, out)) for _ in range(2)]
+    senders = [SPAWN.Process(target=_sender, args=(url, receiver.url, start, done, out)) for _ in range(2)]
+    try:
+        for proc in sweepers + senders:
+            proc.start()
+        for proc in sweepers:
+            proc.join(timeout=120)
+            assert proc.exitcode == 0, "a sweeper failed (its traceback is in the captured stderr)"
+        done.set()
+        for proc in senders:
+            proc.join(timeout=120)
+            assert proc.exitcode == 0, "a sender failed (its traceback is in the captured stderr)"
+        results = [out.get(timeout=10) for _ in range(4)]
+    finally:
+        for proc in sweepers + senders:
+            if proc.is_alive():
+                proc.kill()
+        receiver.close()
+
+    got = _snapshot(open_store(url))
+    sweeps = [r for r in results if r["role"] == "sweeper"]
+    sends = [r for r in results if r["role"] == "sender"]
+    keys = set(got["keys"])
+    duplicates = (
+        sum(n - 1 for n in got["escalations"].values() if n > 1)
+        + sum(n - 1 for n in got["keys"].values() if n > 1)
+        + sum(n - 1 for n in receiver.keys.values() if n > 1)
+    )
+    losses = (
+        len(set(expected["escalations"]) - set(got["escalations"]))
+        + len(set(expected["messages"]) - set(got["messages"]))
+        + len(keys - set(receiver.keys))
+    )
+    print(
+        f"[two sweeps + two senders in parallel, postgres] records checked {sum(got['escalations'].values())} "
+        f"escalations, notices checked {len(keys)}, duplicates {duplicates}, losses {losses} "
+        f"(enqueued per sweeper {[r['enqueued'] for r in sweeps]}, sent per sender {[r['sent'] for r in sends]}, "
+        f"sender passes {[r['passes'] for r in sends]}; {time.monotonic() - started:.1f} s)"
+    )
+    assert duplicates == 0 and losses == 0
+    assert got["escalations"] == expected["escalations"] and got["messages"] == expected["messages"]
+    assert sum(r["enqueued"] for r in sweeps) == sum(got["escalations"].values())  # each written by one sweep
+    assert sum(r["messages"] for r in sweeps) == len(keys)
+    assert set(receiver.keys) == keys and got["statuses"] == Counter({"sent": len(keys)})
+    assert sum(r["sent"] for r in sends) == len(keys) and all(r.get("lost_claims", 0) == 0 for r in sends)
