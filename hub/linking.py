@@ -260,6 +260,12 @@ def _apply_effects(session: Session, link: RecordLink, actor: str, counts: dict[
             effects["litigation_status"] = {"before": case.litigation_status, "after": new}
             case.litigation_status = new
     effects.setdefault("evidence", True)
+    # The sweep re-derives a case's clocks when its recorded facts changed (updated_at): bump them.
+    now = dt.datetime.now(dt.UTC)
+    if rec is not None and ("reply" in effects or "received_on" in effects):
+        rec.updated_at = now
+    if "litigation_status" in effects:
+        case.updated_at = now
     link.explanation = {**(link.explanation or {}), "effects": effects}
     for name in effects:
         counts[name] = counts.get(name, 0) + 1
@@ -280,6 +286,10 @@ def _revert_effects(session: Session, link: RecordLink) -> None:
         rec.received_on = None
     if "litigation_status" in effects:
         case.litigation_status = effects["litigation_status"]["before"]
+    now = dt.datetime.now(dt.UTC)
+    case.updated_at = now
+    for rec in case.recommendations:
+        rec.updated_at = now
 
 
 def _date(value: Any) -> dt.date | None:

@@ -14,7 +14,7 @@ from hub.linking import LinkError, decide, link_pending, unlink
 from hub.registry.importer import import_cases, read_lines
 from hub.samples import SAMPLE_AGENCIES, SAMPLE_CASES
 from hub.store import open_store
-from hub.store.models import AgencyRecord, AuditEntry, Case, Recommendation, RecordLink, Reply
+from hub.store.models import AgencyRecord, AuditEntry, Case, Clock, Recommendation, RecordLink, Reply
 
 SAMPLE = [json.loads(x) for x in SAMPLE_CASES.read_text(encoding="utf-8").splitlines()]
 
@@ -56,6 +56,13 @@ def test_reply_and_receipt_link_exactly_and_take_effect(store) -> None:
         assert rec.received_on == dt.date(2026, 11, 4)
         assert s.scalar(select(func.count()).where(AuditEntry.action == "link.effect")) >= 2
     assert link_pending(factory=store).records == 0  # idempotent: nothing new
+    # the next sweep folds the linked reply into the recommendation's reply clock
+    from sla.sweep import sweep
+
+    sweep(store, as_of=dt.date(2026, 11, 23))
+    with store() as s:
+        clock = s.execute(select(Clock).where(Clock.clock_key == f"reply:{rec_no}")).scalar_one()
+        assert clock.state in ("met", "met_late"), clock.state
 
 
 def test_unlink_reverts_the_effect_with_an_audit_entry(store) -> None:
