@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +76,50 @@ def use_store(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Make ``store_url`` the hub's configured store (what CLI commands use)."""
     monkeypatch.setenv("PILHUB_DATABASE_URL", store_url)
     return store_url
+
+
+def ensure_tool(binary: str, package: str) -> str:
+    """The path of ``binary``; installs Debian ``package`` if missing (root with apt-get), else skips visibly."""
+    found = shutil.which(binary)
+    if found:
+        return found
+    reason = f"{binary} 未安装 / not installed (Debian package {package}: apt-get install -y {package})"
+    if os.environ.get("PILHUB_TEST_NO_INSTALL") or not shutil.which("apt-get") or os.geteuid() != 0:
+        pytest.skip(reason)
+    try:
+        subprocess.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", package],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"{reason}; install failed: {type(exc).__name__}")
+    found = shutil.which(binary)
+    if not found:
+        pytest.skip(reason)
+    return found
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture(scope="session")
+def need_tool() -> Any:
+    """``need_tool(binary, package)`` → path, installing or skipping (see :func:`ensure_tool`)."""
+    return ensure_tool
+
+
+@pytest.fixture(scope="session")
+def chromium_flags() -> tuple[str, ...]:
+    """Flags for a headless Chromium in a root container without a display."""
+    return CHROMIUM_FLAGS

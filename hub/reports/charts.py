@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from hub.audit import digest
+from hub.reports.fonts import PACKAGED_FAMILY, packaged_cjk_font
 
 __all__ = ["CHARTS", "CHART_FORMATS", "cjk_font", "font_warning", "render_chart", "render_charts"]
 
@@ -52,12 +53,19 @@ _RED = "#b8433b"
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of a CJK font matplotlib can use, or None when the machine has none."""
+    """The family name of a CJK font matplotlib can use: a system one first, else the packaged Noto Sans SC."""
     names = {f.name for f in font_manager.fontManager.ttflist}
     for name in _PREFERRED:
         if name in names:
             return name
-    return next((n for n in sorted(names) if "CJK" in n or "Hei" in n or "Song" in n), None)
+    system = next((n for n in sorted(names) if "CJK" in n or "Hei" in n or "Song" in n), None)
+    if system is not None:
+        return system
+    packaged = packaged_cjk_font()  # the font wheel every install has (hub/reports/fonts.py)
+    if packaged is None:
+        return None
+    font_manager.fontManager.addfont(str(packaged))
+    return PACKAGED_FAMILY
 
 
 def font_warning() -> dict[str, str] | None:

@@ -3,6 +3,7 @@
 Why print the HTML rather than lay out a PDF separately: the two must never differ. WeasyPrint is
 the printer (pure Python over Pango, embeds subsetted fonts, so Chinese text is real, searchable
 text). Where WeasyPrint is not installed, headless Chromium (``--print-to-pdf``) prints it instead;
+both are given the packaged Noto Sans SC (:mod:`hub.reports.fonts`) so no machine prints boxes;
 where neither exists, :class:`PdfUnavailable` says what to install.
 """
 
@@ -15,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from hub.reports.fonts import font_face_css
 from hub.reports.render_html import render_html
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -74,9 +76,18 @@ def _chromium(html: bytes, timeout: float = 60.0) -> bytes | None:
         return out.read_bytes() if out.exists() and out.stat().st_size else None
 
 
+def _with_packaged_font(html: bytes) -> bytes:
+    """The HTML with an ``@font-face`` for the packaged CJK font, so the printer embeds real Chinese glyphs
+    even on a server without any CJK font installed (see :mod:`hub.reports.fonts`)."""
+    css = font_face_css()
+    if not css:
+        return html
+    return html.replace(b"<head>", f"<head><style>{css}</style>".encode(), 1)
+
+
 def render_pdf(figures: dict[str, Any], *, charts: dict[str, bytes] | None = None) -> bytes:
     """The report as PDF bytes (charts as 150-dpi PNG); raises :class:`PdfUnavailable` without a printer."""
-    html = render_html(figures, charts=charts, chart_format="png")
+    html = _with_packaged_font(render_html(figures, charts=charts, chart_format="png"))
     pdf = _weasyprint(html) or _chromium(html)
     if pdf is None:
         raise PdfUnavailable(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import subprocess
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,34 +117,6 @@ def personal_values() -> list[str]:
                 )
     assert len(values) > 40
     return sorted(values)
-
-
-def ensure_tool(binary: str, package: str) -> str:
-    """The path of ``binary``; installs Debian ``package`` if missing (root with apt-get), else skips visibly."""
-    found = shutil.which(binary)
-    if found:
-        return found
-    reason = f"{binary} 未安装 / not installed (Debian package {package}: apt-get install -y {package})"
-    if os.environ.get("PILHUB_TEST_NO_INSTALL") or not shutil.which("apt-get") or os.geteuid() != 0:
-        pytest.skip(reason)
-    try:
-        subprocess.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", package],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"{reason}; install failed: {type(exc).__name__}")
-    found = shutil.which(binary)
-    if not found:
-        pytest.skip(reason)
-    return found
-
-
-@pytest.fixture(scope="session")
-def need_tool() -> Any:
-    return ensure_tool
 
 
 @pytest.fixture(scope="session")

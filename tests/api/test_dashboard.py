@@ -19,16 +19,6 @@ from typing import Any
 
 import pytest
 
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 AS_OF = "2026-11-23"
 
 
@@ -95,13 +85,15 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory, need_tool: Any) -> Iterator[Page]:
+def browser(
+    tmp_path_factory: pytest.TempPathFactory, need_tool: Any, chromium_flags: tuple[str, ...]
+) -> Iterator[Page]:
     from websockets.sync.client import connect
 
     chromium = need_tool("chromium", "chromium")
     profile = tmp_path_factory.mktemp("chromium-profile")
     proc = subprocess.Popen(
-        [chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        [chromium, *chromium_flags, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
