@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.connectors_cmd",
     "hub.cli.review_cmd",
     "hub.cli.airflow_cmd",
+    "hub.cli.outbound_cmd",
 )
 
 for _name in COMMAND_MODULES:

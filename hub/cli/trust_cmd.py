@@ -115,24 +115,31 @@ def audit_checkpoint_cmd(as_json: bool = typer.Option(False, "--json", help="机
 
 def verify_cmd(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="报告或通知文件 / report or notice"
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="报告、通知或检察建议文件 / report, notice or recommendation",
     ),
     manifest: Path | None = typer.Option(None, help="清单（默认 FILE.manifest.json 或内嵌）/ manifest path"),
     public_key: str | None = typer.Option(None, "--public-key", help="公钥 PEM 文件或 base64 / pin a public key"),
     as_json: bool = typer.Option(False, "--json", help="机器可读 / machine-readable"),
 ) -> None:
-    """核验签名文件 / verify a signed artefact against its manifest: exit 0 valid, 1 invalid."""
-    from hub.trust.manifest import verify_artifact
+    """核验签名文件 / verify a signed report, notice or recommendation against its manifest: exit 0 valid, 1 invalid."""
+    from hub.trust.manifest import kind_label, verify_artifact
 
     result = verify_artifact(file, manifest=manifest, public_key=public_key)
+    summary = _document_summary(file) if result.ok else {}
     if as_json:
         print(
             json.dumps(
                 {
                     "ok": result.ok,
+                    "kind": result.kind,
                     "reason_zh": result.reason_zh,
                     "reason_en": result.reason_en,
                     "manifest": result.manifest,
+                    "document": summary,
                     "warnings": list(result.warnings),
                 },
                 ensure_ascii=False,
@@ -141,13 +148,49 @@ def verify_cmd(
         )
     elif result.ok:
         m = result.manifest or {}
-        console.print(f"[green]有效[/green] / VALID: {result.reason} — {m.get('key_id')} {m.get('signed_at')}")
+        console.print(
+            f"[green]有效[/green] / VALID {kind_label(result.kind)}: {result.reason} — {m.get('key_id')} {m.get('signed_at')}"
+        )
+        for key, value in summary.items():
+            console.print(f"  {key}: {value}")
     else:
-        err_console.print(f"[red]无效[/red] / INVALID: {result.reason}")
+        claimed = f" ({kind_label(result.kind)})" if result.kind else ""
+        err_console.print(f"[red]无效[/red] / INVALID{claimed}: {result.reason}")
     for warning in result.warnings:
         err_console.print(f"[yellow]{warning}[/yellow]")
     if not result.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+#: What ``pilhub verify`` shows of a valid signed JSON document, so the reader sees *what* is vouched for.
+_SUMMARY_FIELDS = (
+    ("document_type", "类型 type"),
+    ("message_id", "消息 message id"),
+    ("issued_at", "签发 issued at"),
+    ("rec_number", "检察建议 recommendation"),
+    ("case_id", "案件 case"),
+    ("agency", "机关 agency"),
+    ("recipient", "收件 recipient"),
+    ("level_name", "级别 level"),
+    ("days_overdue", "逾期日数 days overdue"),
+    ("served_on", "送达 served"),
+)
+
+
+def _document_summary(path: Path) -> dict[str, str]:
+    """Key facts of a valid notice or recommendation JSON (nothing for reports and other files)."""
+    if path.suffix != ".json":
+        return {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return {}
+    if not isinstance(doc, dict) or not str(doc.get("document_type", "")).startswith("pilhub."):
+        return {}
+    flat = {**doc, **({"case_id": doc["case"].get("case_id")} if isinstance(doc.get("case"), dict) else {})}
+    if isinstance(doc.get("addressee"), dict):
+        flat["agency"] = doc["addressee"].get("name")
+    return {label: str(flat[key]) for key, label in _SUMMARY_FIELDS if flat.get(key) not in (None, "")}
 
 
 # --- keys -----------------------------------------------------------------------------

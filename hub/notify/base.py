@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from hub.notify.signed import SignedNotice
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One rendered message for one address. ``dedupe_key`` is the idempotency key every channel forwards."""
+    """One rendered message for one address. ``dedupe_key`` is the idempotency key every channel forwards.
+
+    The last three fields feed the hub-signed notice document every channel carries
+    (``hub.notify.signed``): ``issued_at`` is fixed per outbox message (its enqueue time)
+    so a retry signs the same bytes; ``facts`` are the case, recommendation, agency,
+    deadline and level the text states; ``notice`` is the document the outbox already
+    signed (channels sign it themselves when a Delivery is built without one).
+    """
 
     dedupe_key: str
     channel: str
     address: str
     subject: str
     body: str
+    issued_at: dt.datetime | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    notice: SignedNotice | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 class DeliveryError(RuntimeError):

@@ -15,6 +15,10 @@ if the process dies. Sending then works in three short steps per batch:
    applies while this worker still holds the claim.
 
 Texts are rendered here, at send time (``hub.notify.render``); the stored body never holds personal data.
+What a channel delivers is a **signed notice** (``hub.notify.signed``): the final rendered text with its facts,
+signed with the hub's Ed25519 key and issued at the message's enqueue time, so every retry carries the same
+bytes; the ``outbox.sent`` (and ``outbox.dead``) audit entry records the notice's SHA-256 and key id, which
+proves after the fact what was sent.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -37,9 +41,11 @@ from hub.notify.email import EmailChannel, UnconfiguredEmail
 from hub.notify.file import FileChannel
 from hub.notify.inbox import InboxChannel
 from hub.notify.render import PROCURATOR_ROLES, Rendered, message_context, render
+from hub.notify.signed import SignedNotice, issued_at_of, notice_facts, sign_notice
 from hub.notify.webhook import WebhookChannel
 from hub.store.db import open_store
 from hub.store.models import OutboxAttempt, OutboxMessage
+from hub.trust.signing import SigningKeyError
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -166,8 +172,8 @@ def _prepare(session: Session, message: OutboxMessage) -> tuple[Rendered, Render
 
 def _deliver(
     factory: sessionmaker[Session], msg_id: int, channels: Mapping[str, Channel]
-) -> tuple[OutboxMessage, Rendered | None, str | None, bool]:
-    """Render and deliver one claimed message: (message, stored text, error, permanent)."""
+) -> tuple[OutboxMessage, Rendered | None, str | None, bool, SignedNotice | None]:
+    """Render, sign and deliver one claimed message: (message, stored text, error, permanent, signed notice)."""
     with factory() as session:
         message = session.get(OutboxMessage, msg_id)
         assert message is not None
@@ -175,19 +181,41 @@ def _deliver(
         try:
             stored, delivered = _prepare(session, message)
         except Exception as exc:  # noqa: BLE001 - a template or data problem: retried, then dead, never dropped
-            return message, None, f"生成通知文本失败 / rendering failed: {type(exc).__name__}: {exc}", False
+            return message, None, f"生成通知文本失败 / rendering failed: {type(exc).__name__}: {exc}", False, None
+        try:  # the facts the signed notice states; never personal data (see hub.notify.signed)
+            facts = notice_facts(session, message)
+        except Exception as exc:  # noqa: BLE001 - like a rendering failure: retried, then dead
+            return message, stored, f"通知要素读取失败 / notice facts failed: {type(exc).__name__}: {exc}", False, None
+    delivery = Delivery(
+        message.dedupe_key,
+        message.channel,
+        message.recipient,
+        delivered.subject,
+        delivered.body,
+        issued_at=issued_at_of(message),
+        facts=facts,
+    )
+    try:  # sign once here, so the audit entry records exactly what the channel carried
+        notice = sign_notice(delivery)
+    except (SigningKeyError, ValueError) as exc:  # never deliver unsigned; retried once the key is fixed
+        return message, stored, f"通知签名失败 / cannot sign the notice: {exc}", False, None
     channel = channels.get(message.channel)
     if channel is None:
-        return message, stored, f"未配置渠道 / no channel configured for {message.channel!r}", False
+        return message, stored, f"未配置渠道 / no channel configured for {message.channel!r}", False, notice
     try:
-        channel.deliver(
-            Delivery(message.dedupe_key, message.channel, message.recipient, delivered.subject, delivered.body)
-        )
+        channel.deliver(replace(delivery, notice=notice))
     except DeliveryError as exc:
-        return message, stored, str(exc), exc.permanent
+        return message, stored, str(exc), exc.permanent, notice
     except Exception as exc:  # noqa: BLE001 - a channel bug must not kill the sender loop; stays retryable
-        return message, stored, f"渠道异常 / channel error: {type(exc).__name__}", False
-    return message, stored, None, False
+        return message, stored, f"渠道异常 / channel error: {type(exc).__name__}", False, notice
+    return message, stored, None, False, notice
+
+
+def _notice_detail(notice: SignedNotice | None) -> dict[str, Any]:
+    """What the audit keeps of a notice: its digest, file name and signing key (never its text)."""
+    if notice is None:
+        return {}
+    return {"notice_sha256": notice.sha256, "notice_file": notice.name, "notice_key_id": notice.key_id}
 
 
 def _record(
@@ -197,6 +225,7 @@ def _record(
     error: str | None,
     permanent: bool,
     *,
+    notice: SignedNotice | None = None,
     worker: str,
     now: dt.datetime,
     max_attempts: int,
@@ -229,6 +258,7 @@ def _record(
                     "recipient": mask_address(message.channel, message.recipient),
                     "attempts": message.attempts,
                     "escalation_pk": message.escalation_pk,
+                    **_notice_detail(notice),
                 },
             )
             log.info("outbox %s sent via %s (attempt %d)", message.id, message.channel, message.attempts)
@@ -251,7 +281,12 @@ def _record(
                 object_type="outbox",
                 object_id=message.dedupe_key,
                 after={"status": "dead", "attempts": message.attempts},
-                detail={"channel": message.channel, "attempts": message.attempts, "error": error},
+                detail={
+                    "channel": message.channel,
+                    "attempts": message.attempts,
+                    "error": error,
+                    **_notice_detail(notice),
+                },
             )
         else:
             report.failed += 1
@@ -291,13 +326,14 @@ def send_pending(
             break
         remaining -= len(ids)
         for msg_id in ids:
-            message, stored, error, permanent = _deliver(factory, msg_id, channels)
+            message, stored, error, permanent, notice = _deliver(factory, msg_id, channels)
             _record(
                 factory,
                 message,
                 stored,
                 error,
                 permanent,
+                notice=notice,
                 worker=worker,
                 now=now or dt.datetime.now(dt.UTC),
                 max_attempts=max_attempts,

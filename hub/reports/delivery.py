@@ -47,8 +47,15 @@ def _recipients(kind: str, session) -> list[tuple[str, str]]:  # type: ignore[no
     return [("inbox", "department-heads")]
 
 
-def deliver_period_report(*, kind: str, start: dt.date, end: dt.date, run_id: str,
-                          as_of: dt.date | None = None, formats: tuple[str, ...] = FORMATS) -> dict[str, Any]:
+def deliver_period_report(
+    *,
+    kind: str,
+    start: dt.date,
+    end: dt.date,
+    run_id: str,
+    as_of: dt.date | None = None,
+    formats: tuple[str, ...] = FORMATS,
+) -> dict[str, Any]:
     """Write, sign and announce the report for ``start``..``end`` (inclusive)."""
     from hub.reports.figures import ReportQuery, compute_figures
     from hub.reports.output import record_generation, render
@@ -58,8 +65,11 @@ def deliver_period_report(*, kind: str, start: dt.date, end: dt.date, run_id: st
     from hub.trust.manifest import sign_artifact
 
     year = start.year if kind == "annual" and (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) else None
-    query = (ReportQuery.build(year=year, as_of=as_of) if year
-             else ReportQuery.build(date_from=start, date_to=end, as_of=as_of))
+    query = (
+        ReportQuery.build(year=year, as_of=as_of)
+        if year
+        else ReportQuery.build(date_from=start, date_to=end, as_of=as_of)
+    )
     factory = open_store()
     with factory() as session:
         figures = compute_figures(session, query)
@@ -78,8 +88,9 @@ def deliver_period_report(*, kind: str, start: dt.date, end: dt.date, run_id: st
         files.append(str(path))
     queued = 0
     with factory() as session, session.begin():
-        record_generation(session, actor=f"airflow:{run_id}", query=query, fmt=",".join(formats), figures=figures,
-                          channel="files")
+        record_generation(
+            session, actor=f"airflow:{run_id}", query=query, fmt=",".join(formats), figures=figures, channel="files"
+        )
         recipients = _recipients(kind, session)
     period = f"{start.isoformat()} 至 {end.isoformat()}"
     r = figures["recommendations"]
@@ -93,12 +104,24 @@ def deliver_period_report(*, kind: str, start: dt.date, end: dt.date, run_id: st
     for channel, address in recipients:
         try:
             with factory() as session, session.begin():
-                session.add(OutboxMessage(
-                    dedupe_key=f"report:{stem}:{channel}:{address}", channel=channel, recipient=address,
-                    subject=f"【pilhub】检察公益诉讼{'年度' if kind == 'annual' else '月度'}统计 {period}",
-                    body=body_text, payload={"kind": "report", "files": files, "period": [str(start), str(end)]}))
+                session.add(
+                    OutboxMessage(
+                        dedupe_key=f"report:{stem}:{channel}:{address}",
+                        channel=channel,
+                        recipient=address,
+                        subject=f"【pilhub】检察公益诉讼{'年度' if kind == 'annual' else '月度'}统计 {period}",
+                        body=body_text,
+                        payload={"kind": "report", "files": files, "period": [str(start), str(end)]},
+                    )
+                )
             queued += 1
         except IntegrityError:
             continue
-    return {"kind": kind, "period": [start.isoformat(), end.isoformat()], "files": files, "skipped": skipped,
-            "notices_queued": queued, "cases_total": figures["cases_total"]}
+    return {
+        "kind": kind,
+        "period": [start.isoformat(), end.isoformat()],
+        "files": files,
+        "skipped": skipped,
+        "notices_queued": queued,
+        "cases_total": figures["cases_total"],
+    }

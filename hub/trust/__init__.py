@@ -3,7 +3,8 @@
 One concept per module:
 
 ``signing``        the hub's Ed25519 key (environment, PEM file, or the embedded default)
-``manifest``       signed manifests for outbound artefacts: :func:`sign_artifact` / :func:`verify_artifact`
+``manifest``       signed manifests for outbound artefacts (reports, notices, recommendations — the manifest's
+                   ``kind``): :func:`sign_artifact`, :func:`write_signed` / :func:`verify_artifact`
 ``checkpoints``    signed checkpoints over the audit chain head, and the full verification walk
 ``agency_keys``    agencies' registered public keys with validity periods; inbound signature checks
 ``rotation``       re-encryption of personal data to a new key, in resumable batches
@@ -25,6 +26,7 @@ _EXPORTS = {
     "ArtifactVerification": "hub.trust.manifest",
     "sign_artifact": "hub.trust.manifest",
     "verify_artifact": "hub.trust.manifest",
+    "write_signed": "hub.trust.manifest",
     "rotate": "hub.trust.rotation",
 }
 

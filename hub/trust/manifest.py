@@ -15,8 +15,13 @@ or — for text formats whose readers ignore trailing lines — embedded at the 
 the file between ``-----BEGIN PILHUB MANIFEST-----`` and ``-----END PILHUB MANIFEST-----``;
 then ``sha256`` and ``size`` cover the bytes before that block.
 
-The API is deliberately tiny and stable — :func:`sign_artifact` and
-:func:`verify_artifact` — because the report and notification code call it.
+An optional ``kind`` (``report``, ``notice``, ``recommendation``) names what the
+artefact is; it sits inside the signed payload, so a notice cannot be passed off as a
+recommendation. Manifests without ``kind`` (every report manifest written before
+kinds existed, and reports today) are reports.
+
+The API is deliberately tiny and stable — :func:`sign_artifact`, :func:`write_signed`
+and :func:`verify_artifact` — because the report, notification and export code call it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +59,20 @@ FIELDS = ("file", "sha256", "size", "signed_at", "signer", "key_id", "algorithm"
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
+#: What an artefact can be, with its bilingual label; a manifest without ``kind`` is a report.
+KINDS: dict[str, tuple[str, str]] = {
+    "report": ("统计报告", "report"),
+    "notice": ("通知", "notice"),
+    "recommendation": ("检察建议", "recommendation"),
+}
+DEFAULT_KIND = "report"
+
+
+def kind_label(kind: str | None) -> str:
+    """``通知 / notice`` — how ``pilhub verify`` names what it checked."""
+    zh, en = KINDS.get(kind or DEFAULT_KIND, (str(kind), str(kind)))
+    return f"{zh} / {en}"
+
 
 def canonical_bytes(manifest: dict[str, Any]) -> bytes:
     """The signed payload: the manifest without ``signature``, keys sorted, compact, UTF-8."""
@@ -62,6 +82,19 @@ def canonical_bytes(manifest: dict[str, Any]) -> bytes:
 
 def manifest_path_for(path: Path) -> Path:
     return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def document_bytes(document: Mapping[str, Any]) -> bytes:
+    """A JSON document the hub signs (notice, recommendation): sorted keys, two-space indent, UTF-8, final newline.
+
+    Canonical, so the same content always gives the same bytes (and digest), and still readable.
+    """
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8") + b"\n"
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The bytes of a detached ``FILE.manifest.json`` (one form everywhere: files, e-mail attachments)."""
+    return json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def _split_embedded(data: bytes) -> tuple[bytes, bytes] | None:
@@ -83,10 +116,18 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def build_manifest(content: bytes, name: str, signed_at: datetime | None = None) -> dict[str, Any]:
-    """The signed manifest for ``content`` published under file name ``name``."""
+def build_manifest(
+    content: bytes, name: str, signed_at: datetime | None = None, *, kind: str | None = None
+) -> dict[str, Any]:
+    """The signed manifest for ``content`` published under file name ``name``.
+
+    Ed25519 is deterministic, so the same content, name, time, kind and key always give
+    the same manifest bytes — what lets a retried notice be re-sent byte for byte.
+    """
     if _UNSAFE_NAME.search(name):
         raise ValueError("文件名含控制字符 / the file name contains control characters")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"未知的文件种类 / unknown artefact kind: {kind!r}")
     signer = hub_signer()
     at = (signed_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     manifest: dict[str, Any] = {
@@ -98,11 +139,15 @@ def build_manifest(content: bytes, name: str, signed_at: datetime | None = None)
         "key_id": signer.key_id,
         "algorithm": ALGORITHM,
     }
+    if kind is not None:
+        manifest["kind"] = kind
     manifest["signature"] = base64.b64encode(signer.sign(canonical_bytes(manifest))).decode("ascii")
     return manifest
 
 
-def sign_artifact(path: Path | str, *, embed: bool = False, signed_at: datetime | None = None) -> Path:
+def sign_artifact(
+    path: Path | str, *, embed: bool = False, signed_at: datetime | None = None, kind: str | None = None
+) -> Path:
     """Sign the file at ``path``; return the path that now carries the manifest.
 
     Detached (default): writes ``FILE.manifest.json`` beside it and returns that path.
@@ -116,14 +161,32 @@ def sign_artifact(path: Path | str, *, embed: bool = False, signed_at: datetime 
     if embed:
         split = _split_embedded(data)
         content = split[0] if split else data
-        manifest = build_manifest(content, path.name, signed_at)
+        manifest = build_manifest(content, path.name, signed_at, kind=kind)
         block = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         _atomic_write(path, content + EMBED_BEGIN + block + EMBED_END)
         return path
-    manifest = build_manifest(data, path.name, signed_at)
+    manifest = build_manifest(data, path.name, signed_at, kind=kind)
     target = manifest_path_for(path)
-    _atomic_write(target, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+    _atomic_write(target, manifest_bytes(manifest))
     return target
+
+
+def write_signed(directory: Path | str, name: str, content: bytes, manifest: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``content`` as ``directory/name`` and its (already built) manifest beside it; both atomic.
+
+    The content goes first: a crash in between leaves a file without a manifest (which
+    ``pilhub verify`` calls unsigned), never a manifest vouching for a missing file.
+    Re-writing the same bytes is harmless, so a retried delivery can call this again.
+    """
+    if "/" in name or name in ("", ".", ".."):
+        raise ValueError(f"文件名不合法 / not a plain file name: {name!r}")
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    _atomic_write(path, content)
+    target = manifest_path_for(path)
+    _atomic_write(target, manifest_bytes(manifest))
+    return path, target
 
 
 @dataclass(frozen=True)
@@ -142,6 +205,17 @@ class ArtifactVerification:
     @property
     def reason(self) -> str:
         return f"{self.reason_zh} / {self.reason_en}"
+
+    @property
+    def kind(self) -> str | None:
+        """What the manifest says the artefact is (``report`` when it says nothing); None without a manifest.
+
+        On an invalid result this is only what the (untrusted) manifest *claims*.
+        """
+        if self.manifest is None:
+            return None
+        kind = self.manifest.get("kind", DEFAULT_KIND)
+        return kind if isinstance(kind, str) else None
 
 
 def _invalid(zh: str, en: str, manifest: dict[str, Any] | None = None) -> ArtifactVerification:
@@ -188,6 +262,8 @@ def _check_fields(m: dict[str, Any]) -> ArtifactVerification | None:
         return _invalid("清单的 size 或 sha256 类型错误", "manifest size or sha256 has the wrong type", m)
     if not _HEX64.fullmatch(m["sha256"]):
         return _invalid("清单的 sha256 不是 64 位十六进制", "manifest sha256 is not 64 hex digits", m)
+    if "kind" in m and (not isinstance(m["kind"], str) or m["kind"] not in KINDS):
+        return _invalid(f"清单的种类未知：{m['kind']!s}", f"manifest names an unknown kind: {m['kind']!s}", m)
     return None
 
 
