@@ -10,6 +10,7 @@ the ``PILHUB_CONN_*`` variables that point connectors at them, fault switches an
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,8 +119,13 @@ def start_sandbox(
     retry_after: str = "1",
     timeout_delay: float = 2.0,
     slow_delay: float = 0.05,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Sandbox:
-    """Start the simulated systems (all, or ``systems``) on loopback; ports from ``port_base`` or free ones."""
+    """Start the simulated systems (all, or ``systems``) on loopback; ports from ``port_base`` or free ones.
+
+    With ``ssl_context`` (a server-side context: certificate, and ``CERT_REQUIRED`` with a CA
+    to demand client certificates) the systems speak HTTPS — for testing mutual TLS.
+    """
     dataset = build_dataset(seed, scale, tuple(sorted(systems)) if systems is not None else None)
     modes = expand(list(faults))
     servers: dict[str, SandboxServer] = {}
@@ -128,7 +134,7 @@ def start_sandbox(
             if systems is not None and name not in set(systems):
                 continue
             plan = FaultPlan(modes, retry_after=retry_after, timeout_delay=timeout_delay, slow_delay=slow_delay)
-            server = SandboxServer(cls(dataset, plan), host, port_base + offset if port_base else 0)
+            server = SandboxServer(cls(dataset, plan), host, port_base + offset if port_base else 0, ssl_context)
             server.start()
             servers[name] = server
     except BaseException:

@@ -68,6 +68,9 @@ class Stream:
 
     def source_id_of(self, record: dict[str, Any]) -> str | None:
         keys = (self.primary_key,) if isinstance(self.primary_key, str) else self.primary_key
+        if len(keys) == 1 and "." not in keys[0] and record.__class__ is dict:  # hot path: one top-level id field
+            value = record.get(keys[0])
+            return None if value is None or value == "" else str(value).strip()
         parts = [dig(record, k) for k in keys]
         if any(p in (None, "") for p in parts):
             return None
@@ -139,8 +142,10 @@ class Stream:
 def _cursor(record: dict[str, Any], cursor_field: str | None) -> str | None:
     if not cursor_field:
         return None
-    value = dig(record, cursor_field)
-    return str(value) if value not in (None, "") else None
+    value = (
+        record.get(cursor_field) if "." not in cursor_field and record.__class__ is dict else dig(record, cursor_field)
+    )
+    return str(value) if value is not None and value != "" else None
 
 
 @dataclass(frozen=True)

@@ -64,5 +64,11 @@ class BodyLimitError(ConnectorError):
     """
 
 
+class TlsError(ConnectorError):
+    """The TLS handshake failed for a reason a retry cannot fix: the server's certificate does not verify
+    against the configured CA bundle, or the server refused the client certificate (or its absence).
+    Raised at once, naming the settings to check, instead of being retried as a connection error."""
+
+
 class UnsafeXmlError(ConnectorError):
     """An XML body declared a DTD or entities (XXE, billion laughs) or nests too deeply: refused, never retried."""

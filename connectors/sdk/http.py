@@ -29,7 +29,7 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
-from connectors.sdk.errors import HttpStatusError, ResponseTooLarge, RetriesExhausted, TransientFetchError
+from connectors.sdk.errors import HttpStatusError, ResponseTooLarge, RetriesExhausted, TlsError, TransientFetchError
 from connectors.sdk.rate_limit import TokenBucket
 
 log = logging.getLogger("connectors.http")
@@ -111,8 +111,10 @@ class HttpClient:
         rng: random.Random | None = None,
         cert: tuple[str, str] | str | None = None,
         verify: bool | str = True,
+        name: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.name = name  # the connector's configuration name, for messages that name its settings
         self.policy = policy or RetryPolicy()
         self.bucket = bucket
         self.session = session or requests.Session()
@@ -221,6 +223,8 @@ class HttpClient:
         timeout = (self.policy.connect_timeout, self.policy.read_timeout)
         try:
             resp = self.session.request(method, url, params=params, data=data, auth=auth, timeout=timeout, stream=True)
+        except requests.exceptions.SSLError as exc:
+            raise self._tls_error(url, exc) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientFetchError(
                 f"连接失败或超时（{type(exc).__name__}）", f"connection failed or timed out ({type(exc).__name__})"
@@ -237,6 +241,8 @@ class HttpClient:
                     if size > self.policy.max_bytes:
                         raise _too_large(url, self.policy.max_bytes)
                     chunks.append(chunk)
+            except requests.exceptions.SSLError as exc:
+                raise self._tls_error(url, exc) from None
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 raise TransientFetchError(
                     "响应体被截断或读取超时", f"response body cut short or read timed out ({type(exc).__name__})"
@@ -251,6 +257,66 @@ class HttpClient:
             headers=dict(resp.headers),
             body=b"".join(chunks),
         )
+
+    def _tls_error(self, url: str, exc: Exception) -> TlsError | TransientFetchError:
+        """Tell a TLS failure a retry cannot fix (certificates) from a transfer cut during the handshake.
+
+        * the server's certificate does not verify → the CA bundle (``…_CA``) is wrong or missing;
+        * the server sent an alert about our certificate (required, unknown CA, bad, expired, revoked);
+
+        both refused at once. A handshake the server cuts off without an alert is retried like
+        any cut connection — it may be the network — but when no client certificate is
+        configured the message says what it most likely means (TLS 1.3 servers that demand a
+        certificate often just close), so the error after the last attempt names the settings.
+        """
+        text = repr(exc)
+        prefix = f"PILHUB_CONN_{self.name.upper()}_" if self.name else "PILHUB_CONN_<NAME>_"
+        if "CERTIFICATE_VERIFY_FAILED" in text or "SSLCertVerificationError" in text:
+            return TlsError(
+                f"{url} 的服务器证书验证失败，请检查 CA 证书配置（{prefix}CA）：{_ssl_reason(text)}",
+                f"{url}: the server certificate did not verify against the configured CA bundle "
+                f"({prefix}CA): {_ssl_reason(text)}",
+            )
+        alert = next((a for a in _CLIENT_CERT_ALERTS if a in text.upper()), None)
+        if alert is not None:
+            configured = "已配置" if self.session.cert else "未配置"
+            sent = "a client certificate was sent" if self.session.cert else "no client certificate is configured"
+            return TlsError(
+                f"{url} 拒绝了 TLS 握手：对方要求有效的客户端证书（{configured}客户端证书，"
+                f"请检查 {prefix}CERT 与 {prefix}KEY）",
+                f"{url} refused the TLS handshake: it requires a valid client certificate ({sent}; "
+                f"check {prefix}CERT and {prefix}KEY) — {alert.lower()}",
+            )
+        if not self.session.cert:
+            return TransientFetchError(
+                f"TLS 握手被对方中断：对方可能要求客户端证书，但未配置客户端证书（请设置 {prefix}CERT 与 {prefix}KEY）",
+                f"the server cut off the TLS handshake: it probably requires a client certificate, and none is "
+                f"configured (set {prefix}CERT and {prefix}KEY)",
+            )
+        return TransientFetchError(
+            f"TLS 握手中断（{type(exc).__name__}）", f"TLS handshake interrupted ({_ssl_reason(text)})"
+        )
+
+
+#: TLS alerts a server sends about the client's certificate (OpenSSL's reason names).
+_CLIENT_CERT_ALERTS = (
+    "CERTIFICATE_REQUIRED",
+    "TLSV1_ALERT_UNKNOWN_CA",
+    "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+    "TLSV1_ALERT_ACCESS_DENIED",
+)
+
+
+def _ssl_reason(text: str) -> str:
+    """The OpenSSL reason inside a wrapped requests/urllib3 exception text (``certificate verify failed: …``)."""
+    start = text.rfind("[SSL")
+    if start >= 0:
+        return text[start : text.find("(_ssl", start) if "(_ssl" in text[start:] else start + 160].strip()
+    return text[-160:]
 
 
 def _too_large(url: str, limit: int) -> ResponseTooLarge:

@@ -15,6 +15,7 @@ the previous comparable batch was not empty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 
@@ -55,11 +56,9 @@ def check_batch(kind: str, rows: list[dict[str, Any]], previous_row_count: int |
                 }
             ]
         return BatchVerdict(False, summary)
-    import pandas as pd
-
     from schemas.expectations import validate_batch
 
-    result = validate_batch(kind, pd.DataFrame.from_records(rows), previous_row_count=previous_row_count)
+    result = validate_batch(kind, _frame(kind, rows), previous_row_count=previous_row_count)
     summary = _plain(result.to_dict())
     failures = []
     for failure in result.blocking_failures:
@@ -74,3 +73,47 @@ def check_batch(kind: str, rows: list[dict[str, Any]], previous_row_count: int |
             }
         )
     return BatchVerdict(not result.success, summary, failures)
+
+
+@cache
+def suite_columns(kind: str) -> tuple[str, ...]:
+    """The columns the kind's suite looks at, and the top-level personal-data fields.
+
+    Everything :func:`check_batch` needs from a record: no expectation reads another column,
+    so a frame of these columns gives the suite the same result as the whole model dump,
+    without turning list columns (``attachments``) and long unchecked text into pandas
+    objects. Personal fields stay in even when unchecked, because the result lists the
+    personal columns absent from the batch (``skipped_personal_columns``).
+    """
+    from schemas.expectations import build_suite
+    from schemas.registry import personal_data_fields
+
+    columns: dict[str, None] = {}
+    for expectation in build_suite(kind, previous_row_count=1).expectations:
+        kwargs = expectation.configuration.kwargs
+        for key in ("column", "column_A", "column_B"):
+            if kwargs.get(key):
+                columns[kwargs[key]] = None
+    for path in personal_data_fields(kind):
+        if "." not in path:
+            columns[path] = None
+    return tuple(columns)
+
+
+def _frame(kind: str, rows: list[dict[str, Any]]) -> Any:
+    """The batch as a DataFrame of :func:`suite_columns`, built column by column.
+
+    A column is there when any row has the key, as with ``DataFrame.from_records(rows)``
+    (a missing required column must still fail its checks, a missing personal one is skipped).
+    """
+    import pandas as pd
+
+    present: set[str] = set()
+    first = rows[0].keys()
+    if all(r.keys() == first for r in rows):
+        present.update(first)
+    else:
+        for r in rows:
+            present.update(r)
+    columns = {c: [r.get(c) for r in rows] for c in suite_columns(kind) if c in present}
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))

@@ -14,11 +14,15 @@ from typing import Any
 from hub.ingest.reasons import Reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Incoming:
     """``raw`` is the record exactly as parsed from the landed body (what quarantine keeps);
     ``mapped`` the contract fields (no envelope) or ``None`` if preparation already failed
-    with ``reasons``; ``cursor`` the record's value of the stream's cursor field."""
+    with ``reasons``; ``cursor`` the record's value of the stream's cursor field. (Records a pull
+    worker prepared arrive with ``mapped`` ``None`` too: the mapping ran in the worker, and
+    the loader receives the worker's verdict alongside — see ``connectors.sdk.parallel``.)
+
+    Slotted: a pull holds one per record (100,000 and more), so size and construction count."""
 
     raw: dict[str, Any]
     source_id: str | None

@@ -24,11 +24,11 @@ raw hash) and no longer holds the cursor — bad data at the source cannot stall
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Text, column, func, insert, select, table, update
@@ -36,60 +36,148 @@ from sqlalchemy.orm import Session
 
 from hub import audit
 from hub.ingest.batch_check import check_batch
+from hub.ingest.canonical import canonical_bytes, canonical_text, dumps_are_plain, plain_canonical_bytes
 from hub.ingest.incoming import Incoming
 from hub.ingest.personal_split import split_personal
 from hub.ingest.reasons import Reason, reasons_to_json
-from hub.ingest.sealing import seal_json
-from hub.personal_data import encrypt
+from hub.ingest.sealing import encrypt_many, seal_json
 from hub.store.models import AgencyRecord, ConnectorState, IngestBatch, QuarantineItem
-from schemas.registry import get_model
-from schemas.validation import validate_records
+from schemas.registry import get_model, personal_data_fields
+from schemas.validation import dump_records, validate_records
 
 #: Envelope fields that describe the delivery, not the record: left out of the content hash.
 DELIVERY_FIELDS = frozenset({"fetched_at", "payload_hash", "signature", "schema_version"})
 RAW_COLUMN = "quarantine.raw_enc"
 PERSONAL_COLUMN = "agency_records.personal_enc"
 _CHUNK = 500
+#: Source ids per ``IN (…)`` when looking up current versions: few round trips for a large batch,
+#: well under SQLite's 32,766 bound parameters (and PostgreSQL's 65,535).
+_LOOKUP_CHUNK = 5000
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Canonical JSON text (sorted keys, no spaces) — see :mod:`hub.ingest.canonical`."""
+    return canonical_text(value)
 
 
 def raw_hash(raw: dict[str, Any]) -> str:
     """SHA-256 of a raw record's canonical JSON (the envelope's ``payload_hash``)."""
-    return hashlib.sha256(_canonical(raw).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(raw)).hexdigest()
 
 
-@dataclass
-class _Valid:
+@dataclass(slots=True)
+class Valid:
     """A record that passed the contract, split and serialised once for hashing and storing."""
 
     item: Incoming
-    payload_json: str  # canonical JSON without delivery fields and without personal data
-    personal_json: str  # canonical JSON of the personal-data fields ("" if none)
-    delivery: dict[str, Any]
+    payload_json: bytes  # canonical JSON (UTF-8) without delivery fields and without personal data
+    personal_json: bytes  # canonical JSON of the personal-data fields (b"" if none)
     chash: str
-    dump: dict[str, Any]
+    dump: dict[str, Any]  # the model dump (JSON mode), or just the columns the batch suite reads
+    stored: str | None = None  # the payload column, once serialised (see :func:`_stored_payload`)
 
 
-def _split_valid(kind: str, item: Incoming, dump: dict[str, Any]) -> _Valid:
+@dataclass
+class RecordsChecked:
+    """Where the record contract put each item of a batch, in input order within each list.
+
+    ``unprepared``: signature check or mapping already failed; ``invalid``: rejected by the
+    model; ``valid``: passed, split and hashed. :func:`check_records` computes it in the
+    loading process; a pull may compute it page by page in worker processes and join the
+    pages' parts (``connectors.sdk.parallel``) — the loader stores either the same way.
+    """
+
+    unprepared: list[tuple[Incoming, list[Reason]]] = field(default_factory=list)
+    invalid: list[tuple[Incoming, list[Reason]]] = field(default_factory=list)
+    valid: list[Valid] = field(default_factory=list)
+
+    def extend(self, other: RecordsChecked) -> None:
+        """Append a later page's parts (the order of a single check over all items is kept)."""
+        self.unprepared.extend(other.unprepared)
+        self.invalid.extend(other.invalid)
+        self.valid.extend(other.valid)
+
+
+def check_records(
+    spec: BatchSpec, version: str, items: Sequence[Incoming], *, shipping: tuple[str, ...] | None = None
+) -> RecordsChecked:
+    """The record contract over ``items``: envelope, pydantic model, JSON dump, personal split, hashes.
+
+    Pure (no database): the same function runs in the loading process and in pull workers.
+    With ``shipping`` (the columns of the batch suite, :func:`hub.ingest.batch_check.suite_columns`)
+    the result is made ready to send to the loading process: the payload column is serialised
+    now and the dump cut down to those columns.
+    """
+    out = RecordsChecked()
+    candidates: list[Incoming] = []
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if item.mapped is None or item.reasons:
+            out.unprepared.append((item, item.reasons or [Reason("", "mapping.failed", "映射失败", "mapping failed")]))
+        else:
+            candidates.append(item)
+            rows.append(build_envelope(spec, version, item))
+    checked = validate_records(spec.kind, rows)
+    for index, errors in checked.invalid:
+        out.invalid.append((candidates[index], [Reason(e.path, e.code, e.zh, e.en) for e in errors]))
+    dumps = dump_records(spec.kind, [record for _, record in checked.valid])  # one call: ≈5× a model_dump each
+    out.valid = [
+        _split_valid(spec.kind, candidates[index], dump)
+        for (index, _record), dump in zip(checked.valid, dumps, strict=True)
+    ]
+    if shipping is not None:
+        for entry in out.valid:
+            entry.stored = _stored_payload(entry, spec.kind)
+            entry.payload_json = b""
+            dump = entry.dump
+            entry.dump = {c: dump[c] for c in shipping if c in dump}
+    return out
+
+
+@cache
+def _personal_plan(kind: str) -> tuple[frozenset[str], bool]:
+    """(top-level keys left out of the payload: delivery and personal fields, whether list-item paths exist)."""
+    paths = personal_data_fields(kind)
+    top = frozenset(p for p in paths if "[]." not in p)
+    return DELIVERY_FIELDS | top, len(top) != len(paths)
+
+
+def _dump_encoder(kind: str) -> Callable[[Any], bytes]:
+    """Canonical JSON for this kind's model dumps: unchecked when the model can only dump plain JSON data."""
+    return plain_canonical_bytes if dumps_are_plain(get_model(kind)) else canonical_bytes
+
+
+def _split_valid(kind: str, item: Incoming, dump: dict[str, Any]) -> Valid:
     """Split off personal data and serialise once; the content hash covers both halves (a corrected
-    name of a person is a new version) but not the delivery fields (a re-delivery is a duplicate)."""
-    core = {k: v for k, v in dump.items() if k not in DELIVERY_FIELDS}
-    payload, personal = split_personal(kind, core)
-    payload_json = _canonical(payload)
-    personal_json = _canonical(personal) if personal else ""
-    chash = hashlib.sha256(f"{payload_json}\x00{personal_json}".encode()).hexdigest()
-    return _Valid(item, payload_json, personal_json, {k: dump.get(k) for k in DELIVERY_FIELDS}, chash, dump)
+    name of a person is a new version) but not the delivery fields (a re-delivery is a duplicate).
+
+    Same result as ``split_personal(kind, dump minus DELIVERY_FIELDS)`` — top-level personal fields
+    are dropped in the one pass that drops the delivery fields; list-item paths (``a[].b``) go
+    through :func:`split_personal`.
+    """
+    leave_out, nested = _personal_plan(kind)
+    payload = {k: v for k, v in dump.items() if k not in leave_out}
+    personal = {k: v for k, v in dump.items() if k in leave_out and k not in DELIVERY_FIELDS and v is not None}
+    if nested:
+        payload, more = split_personal(kind, payload)
+        personal.update(more)
+    encode = _dump_encoder(kind)
+    payload_json = encode(payload)
+    personal_json = encode(personal) if personal else b""
+    chash = hashlib.sha256(payload_json + b"\x00" + personal_json).hexdigest()
+    return Valid(item, payload_json, personal_json, chash, dump)
 
 
-def _stored_payload(valid: _Valid) -> str:
+def _stored_payload(valid: Valid, kind: str | None = None) -> str:
     """The payload column: the record without personal data, delivery fields included (JSON text)."""
-    delivery = _canonical(valid.delivery)
-    if valid.payload_json == "{}":
-        return delivery
-    return valid.payload_json[:-1] + "," + delivery[1:]
+    if valid.stored is not None:
+        return valid.stored
+    dump = valid.dump
+    encode = _dump_encoder(kind) if kind is not None else canonical_bytes
+    delivery = encode({k: dump.get(k) for k in DELIVERY_FIELDS})
+    if valid.payload_json == b"{}":
+        return delivery.decode("utf-8")
+    return (valid.payload_json[:-1] + b"," + delivery[1:]).decode("utf-8")
 
 
 #: ``agency_records`` with ``payload`` as text, so the JSON serialised once above is not serialised again.
@@ -201,37 +289,43 @@ def _chunks(values: Sequence[Any]) -> Any:
         yield values[i : i + _CHUNK]
 
 
+def schema_version_of(spec: BatchSpec) -> str:
+    """The contract version records of ``spec`` are validated and stored under."""
+    return spec.schema_version or get_model(spec.kind).SCHEMA_VERSION
+
+
 def load_batch(
-    session: Session, spec: BatchSpec, items: Sequence[Incoming], batch_pk: int | None = None
+    session: Session,
+    spec: BatchSpec,
+    items: Sequence[Incoming],
+    batch_pk: int | None = None,
+    *,
+    checked: RecordsChecked | None = None,
 ) -> BatchOutcome:
-    """Validate, check and load ``items`` as one batch inside the caller's transaction."""
+    """Validate, check and load ``items`` as one batch inside the caller's transaction.
+
+    ``checked`` is the record contract's verdict on ``items`` when the caller computed it
+    already (a pull, page by page, in worker processes); otherwise it is computed here.
+    """
     state = _lock_stream(session, spec.agency_code, spec.stream)
     batch = session.get(IngestBatch, batch_pk) if batch_pk is not None else new_batch(session, spec)
     assert batch is not None
-    model = get_model(spec.kind)
-    version = spec.schema_version or model.SCHEMA_VERSION
+    version = schema_version_of(spec)
     outcome = BatchOutcome(batch_pk=batch.id, status="loaded", received=len(items))
     now = datetime.now(UTC)
 
     # 1. The record contract.
-    rejects: list[tuple[Incoming, list[Reason]]] = []
-    candidates: list[Incoming] = []
-    rows: list[dict[str, Any]] = []
-    for item in items:
-        if item.mapped is None or item.reasons:
-            rejects.append((item, item.reasons or [Reason("", "mapping.failed", "映射失败", "mapping failed")]))
-        else:
-            candidates.append(item)
-            rows.append(build_envelope(spec, version, item))
-    checked = validate_records(spec.kind, rows)
-    for index, errors in checked.invalid:
-        rejects.append((candidates[index], [Reason(e.path, e.code, e.zh, e.en) for e in errors]))
-    valid = [
-        _split_valid(spec.kind, candidates[index], record.model_dump(mode="json")) for index, record in checked.valid
-    ]
+    if checked is None:
+        checked = check_records(spec, version, items)
+    rejects = checked.unprepared + checked.invalid
+    valid = checked.valid
+    if len(rejects) + len(valid) != len(items):
+        raise AssertionError(
+            f"契约结果与记录数不符 / contract verdicts {len(rejects) + len(valid)} != {len(items)} items"
+        )
 
     # 2. Versions inside the batch: a repeat of the previous content of the same id is a duplicate.
-    sequences: dict[str, list[_Valid]] = {}
+    sequences: dict[str, list[Valid]] = {}
     for entry in valid:
         seq = sequences.setdefault(entry.item.source_id or "", [])
         if seq and seq[-1].chash == entry.chash:
@@ -262,7 +356,7 @@ def load_batch(
             source_id=None,
             schema_version=version,
             raw_enc=seal_json(payload, RAW_COLUMN),
-            raw_hash=hashlib.sha256(_canonical([i.raw for i in held]).encode()).hexdigest(),
+            raw_hash=hashlib.sha256(canonical_bytes([i.raw for i in held])).hexdigest(),
             reasons=reasons,
             status="held",
         )
@@ -351,13 +445,20 @@ def _store_versions(
     session: Session,
     spec: BatchSpec,
     version: str,
-    sequences: dict[str, list[_Valid]],
+    sequences: dict[str, list[Valid]],
     outcome: BatchOutcome,
 ) -> set[str]:
-    """Insert new and changed records as new versions; count unchanged ones as duplicates."""
+    """Insert new and changed records as new versions; count unchanged ones as duplicates.
+
+    One ``SELECT`` per 5,000 source ids finds the current versions, one ``UPDATE`` per 500
+    retires the changed ones, and the new rows go in as one multi-row insert: no ORM object
+    and no query per record. Serialising the stored payload and encrypting personal data
+    happen only for rows actually inserted (a re-pull is mostly duplicates).
+    """
     current: dict[str, tuple[int, str, int]] = {}
     ids = list(sequences)
-    for chunk in _chunks(ids):
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start : start + _LOOKUP_CHUNK]
         for pk, sid, chash, ver in session.execute(
             select(AgencyRecord.id, AgencyRecord.source_id, AgencyRecord.content_hash, AgencyRecord.version).where(
                 AgencyRecord.agency_code == spec.agency_code,
@@ -367,7 +468,7 @@ def _store_versions(
             )
         ):
             current[sid] = (pk, chash, ver)
-    inserts: list[dict[str, Any]] = []
+    planned: list[tuple[str, int, bool, Valid]] = []  # (source id, version, is current, record)
     retire: list[int] = []
     for sid, seq in sequences.items():
         existing = current.get(sid)
@@ -379,31 +480,147 @@ def _store_versions(
             next_version = existing[2] + 1
             if seq:
                 retire.append(existing[0])
-        loaded_at = datetime.now(UTC)
+        last = len(seq) - 1
         for n, entry in enumerate(seq):
-            inserts.append(
-                {
-                    "agency_code": spec.agency_code,
-                    "stream": spec.stream,
-                    "source_id": sid,
-                    "version": next_version + n,
-                    "is_current": n == len(seq) - 1,
-                    "kind": spec.kind,
-                    "schema_version": version,
-                    "payload": _stored_payload(entry),
-                    "personal_enc": encrypt(entry.personal_json, PERSONAL_COLUMN) if entry.personal_json else None,
-                    "content_hash": entry.chash,
-                    "landing_id": entry.item.landing_pk,
-                    "fetched_at": entry.item.fetched_at,
-                    "loaded_at": loaded_at,
-                }
-            )
+            planned.append((sid, next_version + n, n == last, entry))
     for chunk in _chunks(retire):
         session.execute(update(AgencyRecord).where(AgencyRecord.id.in_(chunk)).values(is_current=False))
-    if inserts:
-        session.connection().execute(insert(_RECORDS), inserts)  # Core executemany: no ORM overhead
-    outcome.loaded += len(inserts)
+    if planned:
+        sealed = encrypt_many([entry.personal_json or None for *_, entry in planned], PERSONAL_COLUMN)
+        _insert_records(session, spec, version, planned, sealed)
+    outcome.loaded += len(planned)
     return set(ids)
+
+
+def _insert_records(
+    session: Session,
+    spec: BatchSpec,
+    version: str,
+    planned: list[tuple[str, int, bool, Valid]],
+    sealed: list[str | None],
+) -> None:
+    """Insert the new versions in one statement per dialect's fastest way, same rows either way.
+
+    On SQLite the rows go to the driver's ``executemany`` as plain tuples, with the datetime
+    columns converted once per distinct value by SQLAlchemy's own SQLite ``DateTime``
+    processor (so the stored text is exactly what the ORM writes): SQLAlchemy's per-row
+    parameter processing cost more than SQLite's insert itself. Elsewhere (PostgreSQL),
+    Core's multi-row insert, which psycopg2 batches.
+    """
+    conn = session.connection()
+    loaded_at = datetime.now(UTC)
+    agency, stream, kind = spec.agency_code, spec.stream, spec.kind
+    if conn.dialect.name == "sqlite":
+        fetched_text, current_value = _bind(conn.dialect, "fetched_at"), _bind(conn.dialect, "is_current")
+        loaded_text = _bind(conn.dialect, "loaded_at")(loaded_at)
+        conn.exec_driver_sql(
+            _sqlite_insert_sql(conn.dialect),
+            [
+                (
+                    agency,
+                    stream,
+                    sid,
+                    ver,
+                    current_value(is_current),
+                    kind,
+                    version,
+                    _stored_payload(entry, kind),
+                    personal,
+                    entry.chash,
+                    entry.item.landing_pk,
+                    fetched_text(entry.item.fetched_at),
+                    loaded_text,
+                )
+                for (sid, ver, is_current, entry), personal in zip(planned, sealed, strict=True)
+            ],
+        )
+        return
+    conn.execute(
+        insert(_RECORDS),
+        [
+            {
+                "agency_code": agency,
+                "stream": stream,
+                "source_id": sid,
+                "version": ver,
+                "is_current": is_current,
+                "kind": kind,
+                "schema_version": version,
+                "payload": _stored_payload(entry, kind),
+                "personal_enc": personal,
+                "content_hash": entry.chash,
+                "landing_id": entry.item.landing_pk,
+                "fetched_at": entry.item.fetched_at,
+                "loaded_at": loaded_at,
+            }
+            for (sid, ver, is_current, entry), personal in zip(planned, sealed, strict=True)
+        ],
+    )
+
+
+#: Column order of the SQLite fast path's tuples (must match the tuple built in :func:`_insert_records`).
+_INSERT_COLUMNS = (
+    "agency_code",
+    "stream",
+    "source_id",
+    "version",
+    "is_current",
+    "kind",
+    "schema_version",
+    "payload",
+    "personal_enc",
+    "content_hash",
+    "landing_id",
+    "fetched_at",
+    "loaded_at",
+)
+
+
+#: Columns of the SQLite fast path whose values SQLAlchemy converts on the way in (the rest pass as they are).
+_CONVERTED = frozenset({"is_current", "fetched_at", "loaded_at"})
+
+
+def _sqlite_insert_sql(dialect: Any) -> str:
+    """The fast path's ``INSERT``; refuses to run if the table gained a column or a column gained a conversion."""
+    table_ = AgencyRecord.__table__
+    names = {c.name for c in table_.columns} - {"id"}
+    if names != set(_INSERT_COLUMNS):  # a new column must be added to the fast path, not silently left NULL
+        raise AssertionError(
+            f"agency_records 的列已变更，须同步更新批量插入 / agency_records columns changed, update the bulk insert: "
+            f"{sorted(names ^ set(_INSERT_COLUMNS))}"
+        )
+    for name in set(_INSERT_COLUMNS) - _CONVERTED - {"payload"}:  # payload: JSON text already, as in _RECORDS
+        if table_.c[name].type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            raise AssertionError(
+                f"agency_records.{name} 现有绑定转换，须在批量插入中转换 / now has a bind conversion; convert it in the bulk insert"
+            )
+    cols = ", ".join(_INSERT_COLUMNS)
+    return f"INSERT INTO {AgencyRecord.__tablename__} ({cols}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+
+
+def _bind(dialect: Any, name: str) -> Callable[[Any], Any]:
+    """SQLAlchemy's own bind conversion of ``agency_records.<name>`` for ``dialect``, memoised per value.
+
+    The values repeat (``fetched_at`` once per page, ``is_current`` two values), so a dict
+    lookup replaces the conversion; the stored text is exactly what the ORM writes (on SQLite
+    ``2026-11-23 07:54:26.709422``: the wall-clock time of the aware value, no offset).
+    """
+    column_type = AgencyRecord.__table__.c[name].type
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda value: value
+    seen: dict[tuple[Any, Any], Any] = {}
+
+    def convert(value: Any) -> Any:
+        # Keyed with the zone too: 08:00+08:00 == 00:00+00:00, but SQLite stores the wall clock of each.
+        key = (value, getattr(value, "tzinfo", None))
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = out = process(value)
+            return out
+
+    return convert
 
 
 def _quarantine_records(

@@ -9,13 +9,15 @@ same key ring. The column name is bound in as associated data, as there.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hub.personal_data import PersonalDataKeyError, decrypt, encrypt, keyring
+from hub.personal_data import _FORMAT, PersonalDataKeyError, decrypt, encrypt, keyring
 
 BODY_COLUMN = "raw_landings.body_enc"
 
@@ -34,6 +36,30 @@ def open_bytes(blob: bytes, key_id: str, column: str = BODY_COLUMN) -> bytes:
     if key is None:
         raise PersonalDataKeyError(f"缺少密钥 {key_id} / no key with id {key_id} is configured")
     return AESGCM(key).decrypt(blob[:12], blob[12:], f"{key_id}|{column}".encode())
+
+
+def encrypt_many(plains: Sequence[bytes | None], column: str) -> list[str | None]:
+    """Encrypt UTF-8 texts for a text column, as :func:`hub.personal_data.encrypt` does one at a time.
+
+    The same token (``v1:<key id>:<base64 nonce ‖ ciphertext>``, column bound in as associated
+    data, fresh random nonce each), so :func:`hub.personal_data.decrypt` and key rotation read
+    it unchanged. One cipher object for the whole batch instead of one per value: a pull
+    encrypts the personal fields of every record, and building the cipher was half the cost.
+    ``None`` stays ``None``.
+    """
+    ring = keyring()
+    cipher = AESGCM(ring.keys[ring.current_id])
+    aad = f"{ring.current_id}|{column}".encode()
+    prefix = f"{_FORMAT}:{ring.current_id}:"
+    urandom, b64 = os.urandom, base64.b64encode
+    out: list[str | None] = []
+    for plain in plains:
+        if plain is None:
+            out.append(None)
+            continue
+        nonce = urandom(12)
+        out.append(prefix + b64(nonce + cipher.encrypt(nonce, plain, aad)).decode("ascii"))
+    return out
 
 
 def _json(value: Any) -> str:

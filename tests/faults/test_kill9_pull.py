@@ -10,7 +10,10 @@ and the store compared with a clean single run into a twin store:
 * the (agency, stream, source id, content hash) set is equal — nothing lost;
 * each source id has exactly one row, current, version 1 — nothing doubled, no spurious version;
 * the held quarantine items are equal, as a multiset;
-* every finished batch adds up: received = loaded + duplicates + quarantined.
+* every finished batch adds up: received = loaded + duplicates + quarantined;
+* no batch is left ``running``: the re-run finds the killed run's batch (same host, its
+  process gone — see ``hub.ingest.leases``) and marks it ``failed`` as abandoned, with an
+  ``ingest.batch_abandoned`` audit entry.
 
 SIGKILL cannot be caught, so this exercises the ordering argument of ``connectors.sdk.runner``
 (landings commit as they arrive; records, counts and the cursor commit together), not any cleanup
@@ -177,8 +180,10 @@ def test_kill9_mid_batch_then_rerun_loses_and_duplicates_nothing(
     try:
         finished, landing = _kill_mid_batch(_start_pull(store_url, sandbox), factory)
         with factory() as s:
-            running = s.execute(sa.text("SELECT COUNT(*) FROM ingest_batches WHERE status = 'running'")).scalar_one()
-        assert running == 1  # SIGKILL: no cleanup ran, the batch row says so
+            killed_batches = (
+                s.execute(sa.text("SELECT id FROM ingest_batches WHERE status = 'running'")).scalars().all()
+            )
+        assert len(killed_batches) == 1  # SIGKILL: no cleanup ran, the batch row says so
         partial = _records(factory)
         killed_at = time.monotonic() - started
 
@@ -206,3 +211,22 @@ def test_kill9_mid_batch_then_rerun_loses_and_duplicates_nothing(
     assert all(version == 1 and current for *_, version, current in got)  # one current version per source id
     assert _held_quarantine(factory) == _held_quarantine(reference)
     assert _assert_batches_add_up(factory) >= 5 and _assert_batches_add_up(reference) == 4
+    _assert_killed_batch_abandoned(factory, killed_batches[0])
+
+
+def _assert_killed_batch_abandoned(factory: sessionmaker[Session], batch_id: int) -> None:
+    """The re-run marked the killed run's batch failed (abandoned), audited; nothing is left running."""
+    with factory() as s:
+        running = s.execute(sa.text("SELECT COUNT(*) FROM ingest_batches WHERE status = 'running'")).scalar_one()
+        status, validation = s.execute(
+            sa.text("SELECT status, validation FROM ingest_batches WHERE id = :id"), {"id": batch_id}
+        ).one()
+        audited = s.execute(
+            sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'ingest.batch_abandoned' AND object_id = :id"),
+            {"id": str(batch_id)},
+        ).scalar_one()
+    validation = json.loads(validation) if isinstance(validation, str) else validation
+    print(f"[kill -9 pull] batch {batch_id} left running by the killed run → {status}: {validation.get('error')}")
+    assert running == 0
+    assert status == "failed" and "abandoned" in validation and "中断" in validation["error"]
+    assert audited == 1
