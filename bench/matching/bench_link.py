@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,10 +49,17 @@ class Run:
     precision: float | None = None
     recall: float | None = None
     review_rate: float | None = None
+    # 1-minute load average before and after the run: on a shared machine the wall time means
+    # little without it
+    load: tuple[float, float] = (0.0, 0.0)
 
 
 def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, str]:
-    """(status, wall seconds, peak RSS in GB of the process tree, stderr tail)."""
+    """(status, wall seconds, peak RSS in GB of the process tree, stderr tail).
+
+    A run over the time limit is killed, and its status says so with the peak memory reached —
+    "did not finish in N s" is a figure too.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     ps = psutil.Process(proc.pid)
@@ -64,7 +73,7 @@ def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, str]:
             pass
         if time.perf_counter() - start > timeout:
             proc.kill()
-            status = f"killed after {timeout:.0f} s time limit"
+            status = f"did not finish in {timeout:.0f} s (killed), peak memory {peak / 1e9:.1f} GB"
             break
         time.sleep(0.05)
     _out, err = proc.communicate()
@@ -115,10 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{gen}] generated {args.records} records × {args.cases} cases in {time.perf_counter() - t:.1f} s",
               file=sys.stderr)
         out = work / gen / "links_pilhub.jsonl"
+        before = os.getloadavg()[0]
         status, secs, peak, err = _measure(
             [py, str(HERE / "run_engine.py"), "--cases", str(paths["cases"]), "--records", str(paths["records"]),
              "--out", str(out)], timeout=3600)
-        run = Run("pilhub", gen, status, secs, peak)
+        run = Run("pilhub", gen, status, secs, peak, load=(before, os.getloadavg()[0]))
         if status == "ok":
             run.precision, run.recall, run.review_rate = _score(out, paths["labels"])
         else:
@@ -126,10 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run)
         if not args.no_splink:
             out = work / gen / "links_splink.jsonl"
+            spill = work / gen / "splink-spill"  # DuckDB's spill files; removed even if the run is killed
+            before = os.getloadavg()[0]
             status, secs, peak, err = _measure(
                 [py, str(HERE / "splink_baseline.py"), str(paths["cases"]), str(paths["records"]), str(out),
-                 "--memory-limit", args.splink_memory_limit], timeout=args.splink_timeout)
-            run = Run("splink-5 baseline", gen, status, secs, peak)
+                 "--memory-limit", args.splink_memory_limit, "--temp-dir", str(spill)], timeout=args.splink_timeout)
+            shutil.rmtree(spill, ignore_errors=True)
+            run = Run("splink-5 baseline", gen, status, secs, peak, load=(before, os.getloadavg()[0]))
             if status == "ok":
                 run.precision, run.recall, run.review_rate = _score(out, paths["labels"])
             else:
@@ -140,10 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         return "—" if x is None else f"{x:.4f}"
 
     print(f"\n{args.records:,} records × {args.cases:,} cases, seed {args.seed}, {psutil.cpu_count()} cores")
-    print(f"{'system':<18} {'data':<5} {'wall s':>8} {'peak GB':>8} {'precision':>10} {'recall':>8} {'review':>8}  status")
+    print(f"{'system':<18} {'data':<5} {'wall s':>8} {'peak GB':>8} {'precision':>10} {'recall':>8} {'review':>8} "
+          f"{'load':>11}  status")
     for r in runs:
         print(f"{r.system:<18} {r.generator:<5} {r.seconds:8.1f} {r.peak_gb:8.2f} {f(r.precision):>10} "
-              f"{f(r.recall):>8} {f(r.review_rate):>8}  {r.status}")
+              f"{f(r.recall):>8} {f(r.review_rate):>8} {r.load[0]:5.2f}→{r.load[1]:<5.2f}  {r.status}")
+    print("load: 1-minute load average before → after each run (the machine has "
+          f"{psutil.cpu_count()} cores)")
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in runs], indent=2), encoding="utf-8")
     return 0

@@ -370,19 +370,32 @@ class HeldOut:
         return f"{e['county'][2]} {e['zh']}{e['ind']}{e['form']}{tail}"
 
     def render_addr(self, e: dict[str, Any], must: bool = False) -> str | None:
+        """A noisy rendering of the entity's address; the parts it shows go to ``self.shown_addr``."""
         a = e.get("addr")
+        self.shown_addr: dict[str, str] = {}
         if not a:
             return None
         x = self.r.random()
         if x < 0.35:
-            return f"{a['prov']}{a['pref']}{a['county']}{a['town']}{a['village']}委会{a['group']}"
-        if x < 0.55:
-            return f"{a['county']} {a['town']} {a['village']}"
-        if x < 0.7:
-            return f"{a['pref']}{a['county']}{a['town']}{a['village']}{int(self.r.integers(1, 99))}号"
-        if x < 0.8:
-            return f"{a['town']}{a['village']}({a['county']})"
-        return f"{a['pref']}{a['county']}{a['town']}" if must else None
+            keys, text = (
+                ("pref", "county", "town", "village"),
+                (f"{a['prov']}{a['pref']}{a['county']}{a['town']}{a['village']}委会{a['group']}"),
+            )
+        elif x < 0.55:
+            keys, text = ("county", "town", "village"), f"{a['county']} {a['town']} {a['village']}"
+        elif x < 0.7:
+            keys, text = (
+                ("pref", "county", "town", "village"),
+                (f"{a['pref']}{a['county']}{a['town']}{a['village']}{int(self.r.integers(1, 99))}号"),
+            )
+        elif x < 0.8:
+            keys, text = ("county", "town", "village"), f"{a['town']}{a['village']}({a['county']})"
+        elif must:
+            keys, text = ("pref", "county", "town"), f"{a['pref']}{a['county']}{a['town']}"
+        else:
+            return None
+        self.shown_addr = {k: a[k] for k in keys}
+        return text
 
     def render_credit(self, e: dict[str, Any]) -> str | None:
         c = e.get("credit")
@@ -465,23 +478,36 @@ class HeldOut:
             members.append(([e["id"] for e in parties], ag["id"]))
 
         records, subject = [], []
+        # what a person record shows of where its subject lives, for the same-name clause of the rule
+        shown: dict[int, dict[str, str]] = {}
 
         def add(
             e: dict[str, Any], source: str, date: dt.date, doc: str | None = None, court: str | None = None
         ) -> None:
             twin_guard = e["kind"] == "person" and e.get("twin")
             has_id = e["kind"] == "person" and self.p(0.75 if twin_guard else 0.4)
+            region = self.region(e)
+            name = self.render_name(e)
+            credit = self.render_credit(e) if e["kind"] == "company" else None
+            address = self.render_addr(e, must=bool(twin_guard and not has_id))
+            if e["kind"] == "person":
+                geo = dict(self.shown_addr)
+                if region and region.endswith("00"):
+                    geo["pref_code"] = region[:4]
+                elif region:
+                    geo["county_code"] = region
+                shown[len(records)] = geo
             records.append(
                 {
                     "record_id": f"JX-{len(records):09d}",
                     "source": source,
                     "kind": "k",
                     "date": date.isoformat(),
-                    "region_code": self.region(e),
-                    "party_name": self.render_name(e),
-                    "credit_code": self.render_credit(e) if e["kind"] == "company" else None,
+                    "region_code": region,
+                    "party_name": name,
+                    "credit_code": credit,
                     "id_number": e.get("idno") if has_id else None,
-                    "address": self.render_addr(e, must=bool(twin_guard and not has_id)),
+                    "address": address,
                     "court_case_number": court,
                     "doc_number": doc,
                 }
@@ -531,7 +557,7 @@ class HeldOut:
                     date,
                     f"{e['county'][1][:2]}政函[{date.year}]{int(self.r.integers(1, 500))}号" if self.p(0.5) else None,
                 )
-        return cases, records, self.labels(cases, members, records, subject)
+        return cases, records, self.labels(cases, members, records, subject, shown)
 
     def labels(
         self,
@@ -539,11 +565,40 @@ class HeldOut:
         members: list[tuple[list[int], int]],
         records: list[dict[str, Any]],
         subject: list[int],
+        shown: dict[int, dict[str, str]],
     ) -> list[dict[str, str]]:
+        """True (record, case) pairs by the issue's rule (``hub.matching.truth.is_true_link``).
+
+        *Same subject* is the generator's own entity, except for the rule's same-name clause: a
+        person record names the same person as a case party of the same name when the ID numbers
+        are not both given (two given ones differ between different people) and nothing else the
+        record shows — region code, address prefecture / county / town / village — disagrees with
+        the party's. Entities are generated independently, so two people of one name in different
+        prefectures are different entities, yet a record showing neither region nor address is,
+        by the rule, about each of them.
+        """
         party_cases: dict[int, list[int]] = defaultdict(list)
         for ci, (pids, _aid) in enumerate(members):
             for pid in pids:
                 party_cases[pid].append(ci)
+        # case-side ID number of each (case, person party): the case may leave it out
+        party_id: dict[tuple[int, int], str | None] = {}
+        for ci, (pids, _aid) in enumerate(members):
+            for pid, party in zip(pids, cases[ci]["parties"], strict=True):
+                party_id[(ci, pid)] = party.get("id_number")
+        namesakes: dict[str, list[int]] = defaultdict(list)
+        for pid in party_cases:
+            if self.ents[pid]["kind"] == "person":
+                namesakes[self.ents[pid]["name"]].append(pid)
+
+        def same_person(ri: int, rec: dict[str, Any], pid: int, ci: int) -> bool:
+            other = self.ents[pid]
+            if rec["id_number"] and party_id[(ci, pid)]:
+                return rec["id_number"] == party_id[(ci, pid)]
+            geo = shown.get(ri, {})
+            their = {**other["addr"], "county_code": other["county"][0], "pref_code": other["county"][0][:4]}
+            return all(their[k] == v for k, v in geo.items())
+
         number_case: dict[str, set[int]] = defaultdict(set)
         nums = [(ci, n) for ci, c in enumerate(cases) for n in c["doc_numbers"] + c["court_case_numbers"]]
         for (ci, _), norm in zip(nums, normalise_reference_numbers([n for _, n in nums]).to_pylist(), strict=True):
@@ -554,8 +609,15 @@ class HeldOut:
         for ri, rec in enumerate(records):
             e = self.ents[subject[ri]]
             cited = number_case.get(docs[ri] or "", set()) | number_case.get(courts[ri] or "", set())
-            cands = [ci for ci in cited if members[ci][1] == e["id"]] if e["kind"] == "agency" else party_cases[e["id"]]
-            for ci in cands:
+            if e["kind"] == "agency":
+                cands = {ci for ci in cited if members[ci][1] == e["id"]}
+            else:
+                cands = set(party_cases[e["id"]])
+            if e["kind"] == "person":
+                for pid in namesakes.get(rec["party_name"], []):
+                    if pid != e["id"]:
+                        cands |= {ci for ci in party_cases[pid] if same_person(ri, rec, pid, ci)}
+            for ci in sorted(cands):
                 c = cases[ci]
                 if is_true_link(
                     same_subject=True,

@@ -9,7 +9,7 @@ body citations) are not known to it.
 
 Run as a script (the benchmark starts it in a subprocess so its time and memory are its own):
 
-    python bench/matching/splink_baseline.py CASES.jsonl RECORDS.jsonl OUT.jsonl [--memory-limit 12GB]
+    python bench/matching/splink_baseline.py CASES.jsonl RECORDS.jsonl OUT.jsonl [--memory-limit 12GB] [--temp-dir D]
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,7 +61,9 @@ def _frames(cases_path: Path, records_path: Path) -> tuple[pd.DataFrame, pd.Data
     return left, right
 
 
-def run(cases_path: Path, records_path: Path, out_path: Path, memory_limit: str | None) -> dict[str, float]:
+def run(
+    cases_path: Path, records_path: Path, out_path: Path, memory_limit: str | None, temp_dir: Path | None = None
+) -> dict[str, float]:
     import duckdb
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -69,6 +73,10 @@ def run(cases_path: Path, records_path: Path, out_path: Path, memory_limit: str 
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit='{memory_limit}'")
+    # DuckDB spills what exceeds the limit to disk — by default into ./.tmp of the working directory,
+    # which is the checkout; at 1M × 100k that is tens of GB
+    spill = temp_dir or Path(tempfile.mkdtemp(prefix="pilhub-splink-spill-"))
+    con.execute(f"SET temp_directory='{spill}'")
     db_api = DuckDBAPI(connection=con)
     settings = SettingsCreator(
         link_type="link_only",
@@ -98,16 +106,28 @@ def run(cases_path: Path, records_path: Path, out_path: Path, memory_limit: str 
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=6)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("name"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("credit_code"))
-    pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
-    left_is_case = pred["source_dataset_l"] == "cases"
-    pred["case_id"] = pred["ref_id_l"].where(left_is_case, pred["ref_id_r"])
-    pred["record_id"] = pred["ref_id_r"].where(left_is_case, pred["ref_id_l"])
-    links = pred.sort_values("match_probability", ascending=False).drop_duplicates(["record_id", "case_id"])
-    links["decision"] = ["link" if p >= 0.99 else "review" for p in links["match_probability"]]
-    links["score"] = links["match_weight"]
-    out = links[["record_id", "case_id", "score", "decision"]]
-    out.to_json(out_path, orient="records", lines=True, force_ascii=False)
-    return {"seconds": time.perf_counter() - t0, "pairs_scored": float(len(pred))}
+    pred = linker.inference.predict(threshold_match_probability=0.5)
+    # Decisions and the best row per (record, case) in DuckDB, written straight to the file: pulling
+    # hundreds of millions of scored pairs into pandas would cost more memory than the model itself.
+    table = pred.physical_name
+    n_pairs = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    con.execute(f"""
+        COPY (
+            SELECT record_id, case_id, score,
+                   CASE WHEN match_probability >= 0.99 THEN 'link' ELSE 'review' END AS decision
+            FROM (
+                SELECT CASE WHEN source_dataset_l = 'cases' THEN ref_id_r ELSE ref_id_l END AS record_id,
+                       CASE WHEN source_dataset_l = 'cases' THEN ref_id_l ELSE ref_id_r END AS case_id,
+                       match_weight AS score, match_probability
+                FROM {table}
+            )
+            QUALIFY row_number() OVER (PARTITION BY record_id, case_id ORDER BY match_probability DESC) = 1
+        ) TO '{out_path}' (FORMAT JSON)
+    """)
+    con.close()
+    if temp_dir is None:
+        shutil.rmtree(spill, ignore_errors=True)
+    return {"seconds": time.perf_counter() - t0, "pairs_scored": float(n_pairs)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("records", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 12GB")
+    ap.add_argument("--temp-dir", type=Path, default=None, help="where DuckDB spills (default: a fresh temp dir)")
     args = ap.parse_args(argv)
-    info = run(args.cases, args.records, args.out, args.memory_limit)
+    info = run(args.cases, args.records, args.out, args.memory_limit, args.temp_dir)
     print(json.dumps(info))
     return 0
 

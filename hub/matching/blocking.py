@@ -205,7 +205,12 @@ def candidate_pairs(prep: Prepared, rules: list[BlockingRule]) -> tuple[np.ndarr
     stats.gated_pairs = int((~keep).sum())
     kept = allkeys[keep]
     for rule, k in zip(rules, keys, strict=True):
-        stats.members[rule.name] = np.isin(kept, k, assume_unique=True)
+        # both sorted and distinct: locate the rule's keys among the kept ones (np.isin re-sorts both)
+        member = np.zeros(len(kept), dtype=bool)
+        if len(kept) and len(k):
+            pos = np.minimum(np.searchsorted(kept, k), len(kept) - 1)
+            member[pos[kept[pos] == k]] = True
+        stats.members[rule.name] = member
     return rec[keep], par[keep], stats
 
 
@@ -214,13 +219,16 @@ def gate_mask(prep: Prepared, rec: np.ndarray, par: np.ndarray) -> np.ndarray:
     case = prep.party_case[par]
     fits = prep.compat[prep.case_domain[case], prep.record_source[rec]]
     in_window = prep.case_opened[case].astype(np.int64) - prep.record_date[rec] <= MAX_DAYS_BEFORE_OPENING
-    public = prep.parties.kind[par] == AGENCY
-    cited = np.zeros(len(rec), dtype=bool)
+    keep = fits & in_window
+    # public bodies need a cited number: look numbers up only for those rows (a small share)
+    public = np.flatnonzero(keep & (prep.parties.kind[par] == AGENCY))
+    cited = np.zeros(len(public), dtype=bool)
     for ref in ("doc", "court"):
-        code = prep.records.codes[ref][rec].astype(np.int64)
-        keys = case.astype(np.int64) * prep.ref_key_base(ref) + code
+        code = prep.records.codes[ref][rec[public]].astype(np.int64)
+        keys = case[public].astype(np.int64) * prep.ref_key_base(ref) + code
         table = prep.case_refs[ref]
         if len(table):
             pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
             cited |= (table[pos] == keys) & (code >= 0)
-    return fits & in_window & (~public | cited)
+    keep[public[~cited]] = False
+    return keep

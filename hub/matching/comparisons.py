@@ -44,14 +44,16 @@ class PairContext:
         """Whether the record's reference number is one of its case's (all pairs)."""
         if ref not in self._cited:
             prep = self.prep
-            code = prep.records.codes[ref][self.rec].astype(np.int64)
-            case = prep.party_case[self.par].astype(np.int64)
-            keys = case * prep.ref_key_base(ref) + code
+            hit = np.zeros(self.n, dtype=bool)
             table = prep.case_refs[ref]
-            pos = np.searchsorted(table, keys)
-            pos = np.minimum(pos, max(len(table) - 1, 0))
-            hit = (table[pos] == keys) if len(table) else np.zeros(self.n, dtype=bool)
-            self._cited[ref] = hit & (code >= 0)
+            code = prep.records.codes[ref][self.rec]
+            rows = np.flatnonzero(code >= 0)  # most records cite nothing: look up only those that do
+            if len(table) and len(rows):
+                case = prep.party_case[self.par[rows]].astype(np.int64)
+                keys = case * prep.ref_key_base(ref) + code[rows]
+                pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+                hit[rows] = table[pos] == keys
+            self._cited[ref] = hit
         return self._cited[ref]
 
     def lengths(self, fld: str) -> np.ndarray:
@@ -61,6 +63,17 @@ class PairContext:
             vocab = self.prep.vocab[fld]
             self._cache[key] = np.fromiter((len(v) for v in vocab), dtype=np.int32, count=len(vocab))
         return self._cache[key]
+
+    def end_chars(self, fld: str) -> tuple[np.ndarray, np.ndarray]:
+        """Code point of the first and of the last character of every vocabulary value of ``fld``."""
+        key = ("ends", fld)
+        if key not in self._cache:
+            vocab = self.prep.vocab[fld]
+            first = np.fromiter((ord(v[0]) if v else -1 for v in vocab), dtype=np.int64, count=len(vocab))
+            last = np.fromiter((ord(v[-1]) if v else -1 for v in vocab), dtype=np.int64, count=len(vocab))
+            self._cache[key] = first
+            self._cache[("ends_last", fld)] = last
+        return self._cache[key], self._cache[("ends_last", fld)]
 
     def case_has_ref(self, ref: str) -> np.ndarray:
         prep = self.prep
@@ -119,13 +132,30 @@ def _prefix(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
 
 
 def _levenshtein_le(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
-    k = int(args[1])
-    return _on_distinct(
-        ctx,
-        sel,
-        args[0],
-        lambda a, b: process.cpdist(a, b, scorer=distance.Levenshtein.distance, score_cutoff=k + 1, workers=-1) <= k,
-    )
+    fld, k = args[0], int(args[1])
+    out = np.zeros(len(sel), dtype=bool)
+    a, b = _pairs_of(ctx, sel, fld)
+    ok = (a >= 0) & (b >= 0)
+    # cheap necessary conditions first, on integer columns: lengths within k, and for one edit the
+    # first or the last character in common (unless a side has at most one) — most pairs, random
+    # ones above all, stop here
+    lengths = ctx.lengths(fld)
+    ok[ok] = np.abs(lengths[a[ok]] - lengths[b[ok]]) <= k
+    if k == 1:
+        first, last = ctx.end_chars(fld)
+        x, y = a[ok], b[ok]
+        ok[ok] = (first[x] == first[y]) | (last[x] == last[y]) | (np.minimum(lengths[x], lengths[y]) <= 1)
+    rows = np.flatnonzero(ok)
+    if len(rows):
+        out[rows] = _on_distinct(
+            ctx,
+            sel[rows],
+            fld,
+            lambda x, y: (
+                process.cpdist(x, y, scorer=distance.Levenshtein.distance, score_cutoff=k + 1, workers=-1) <= k
+            ),
+        )
+    return out
 
 
 def _similarity_ge(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
@@ -177,6 +207,15 @@ def _party_kind_not(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray
     return ctx.prep.parties.kind[ctx.par[sel]] != KINDS.index(args[0])
 
 
+def _record_kind_not(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
+    """The record's subject, as its name reads (or an ID number shows), is not of this kind."""
+    return ctx.prep.records.kind[ctx.rec[sel]] != KINDS.index(args[0])
+
+
+def _record_kind(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
+    return ~_record_kind_not(ctx, sel, args)
+
+
 def _else(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
     return np.ones(len(sel), dtype=bool)
 
@@ -195,6 +234,8 @@ PREDICATES: dict[str, Predicate] = {
     "domain_fits": _domain_fits,
     "in_window": _in_window,
     "party_kind_not": _party_kind_not,
+    "record_kind_not": _record_kind_not,
+    "record_kind": _record_kind,
     "else": _else,
 }
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hub.matching.arrays import unique
+from hub.matching.arrays import unique, unique_counts
 from hub.matching.chars import CHAR_KEYS
 from hub.matching.identifiers import hash_id_numbers, normalise_reference_numbers, valid_credit_codes
 from hub.matching.normalise import Gazetteer, name_parts, parse_addresses, region_levels
@@ -135,6 +135,61 @@ def _region_from_address(
     return out
 
 
+def _county_from_name(
+    rec_county: np.ndarray,
+    rec_pref: np.ndarray,
+    par_county: np.ndarray,
+    rec_kind: np.ndarray,
+    par_kind: np.ndarray,
+    codes_rec: dict[str, np.ndarray],
+    codes_par: dict[str, np.ndarray],
+    vocab: dict[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blocking county (and prefecture) of company records that have none, from where the name is registered.
+
+    A company name is unique within its registration area (企业名称登记管理规定) and carries the
+    area's prefix, which clerks drop. When every record and case party that shows a county *and*
+    bears this exact name (core and branch) shows the same one, that county is where the name is
+    registered, and a record without region or address that bears the name is placed there — the
+    same move as ``_region_from_address``, with the name as the token. Names seen in two counties
+    (namesakes, a parent and its branch) stay unknown, as do bare trade names (华龙公司), which
+    different businesses of one 字号 share; people are never placed, since the rule's same-name
+    clause is about exactly the details a record does not show.
+    """
+    company = KINDS.index("company")
+    n_branch = max(int(codes_rec["branch"].max(initial=-1)), int(codes_par["branch"].max(initial=-1))) + 2
+
+    def name_key(codes: dict[str, np.ndarray], kind: np.ndarray) -> np.ndarray:
+        core, branch, zihao = codes["core"].astype(np.int64), codes["branch"].astype(np.int64), codes["zihao"]
+        named = (kind == company) & (core >= 0) & (zihao >= 0)
+        rows = np.flatnonzero(named)
+        named[rows] = vocab["core"][core[rows]] != vocab["zihao"][zihao[rows]]  # not a bare trade name
+        return np.where(named, core * n_branch + branch + 1, -1)
+
+    rkey, pkey = name_key(codes_rec, rec_kind), name_key(codes_par, par_kind)
+    keys = np.concatenate([rkey, pkey])
+    county = np.concatenate([rec_county, par_county]).astype(np.int64)
+    seen = (keys >= 0) & (county >= 0)
+    if not seen.any():
+        return rec_county, rec_pref
+    pairs = unique(keys[seen] * 1_000_000 + county[seen])  # county codes are six digits
+    pk, pc_ = pairs // 1_000_000, pairs % 1_000_000
+    uk, counts = unique_counts(pk)  # pk is sorted: each key's first pair starts its run
+    sole = counts == 1
+    sole_key, sole_county = uk[sole], pc_[(np.cumsum(counts) - counts)[sole]]
+    need = np.flatnonzero((rec_county < 0) & (rkey >= 0))
+    if not len(sole_key) or not len(need):
+        return rec_county, rec_pref
+    pos = np.minimum(np.searchsorted(sole_key, rkey[need]), len(sole_key) - 1)
+    hit = sole_key[pos] == rkey[need]
+    cand = sole_county[pos]
+    fits = hit & ((rec_pref[need] < 0) | (rec_pref[need] == cand // 100))
+    out_county, out_pref = rec_county.copy(), rec_pref.copy()
+    out_county[need[fits]] = cand[fits]
+    out_pref[need[fits]] = cand[fits] // 100
+    return out_county, out_pref
+
+
 def _parse_parallel(values: pa.Array) -> dict[str, pa.Array]:
     """parse_addresses on two halves at once (pyarrow's regex kernels release the GIL)."""
     n = len(values)
@@ -200,9 +255,10 @@ def prepare(cases: pa.Table, records: pa.Table, id_key: bytes) -> Prepared:
     parts = name_parts(u_name, gazetteer, kinds=u_hint)
     u_kind = np.asarray([KINDS.index(k) if k in KINDS else 0 for k in parts.kind.to_pylist()], dtype=np.int8)
     u_core = parts.core
-    u_core_list = pc.fill_null(u_core, "").to_pylist()
-    u_sound = pa.array(CHAR_KEYS.sound_keys(u_core_list), pa.string())
-    u_shape = pa.array(CHAR_KEYS.shape_keys(u_core_list), pa.string())
+    core_enc = pc.dictionary_encode(pc.fill_null(u_core, ""))  # keys once per distinct core
+    core_values = core_enc.dictionary.to_pylist()
+    u_sound = pc.take(pa.array(CHAR_KEYS.sound_keys(core_values), pa.string()), core_enc.indices)
+    u_shape = pc.take(pa.array(CHAR_KEYS.shape_keys(core_values), pa.string()), core_enc.indices)
     null_core = pc.is_null(u_core)
     u_sound = pc.if_else(null_core, pa.scalar(None, pa.string()), u_sound)
     u_shape = pc.if_else(null_core, pa.scalar(None, pa.string()), u_shape)
@@ -251,12 +307,16 @@ def prepare(cases: pa.Table, records: pa.Table, id_key: bytes) -> Prepared:
     # For blocking only: a record without a region code gets its prefecture from its address, by the
     # prefecture that case parties with the same county / city token belong to.
     block_pref = _region_from_address(rl["prefecture"], pl["prefecture"], a_idx, n_rec, addr_parts, ("county", "city"))
-    codes_rec["block_prefecture"], codes_par["block_prefecture"], vocab["block_prefecture"] = _encode_np(
-        block_pref, pl["prefecture"]
-    )
     # Likewise the county, for "same name in the same county" (a record coded only to its prefecture
     # but addressed in 柯城区 is in 柯城区).
     block_county = _region_from_address(rl["county"], pl["county"], a_idx, n_rec, addr_parts, ("county",))
+    # A company record with neither: where its exact name is registered, if that is one county.
+    block_county, block_pref = _county_from_name(
+        block_county, block_pref, pl["county"], rec_kind, par_kind, codes_rec, codes_par, vocab
+    )
+    codes_rec["block_prefecture"], codes_par["block_prefecture"], vocab["block_prefecture"] = _encode_np(
+        block_pref, pl["prefecture"]
+    )
     codes_rec["block_county"], codes_par["block_county"], vocab["block_county"] = _encode_np(block_county, pl["county"])
 
     # --- case reference numbers (doc numbers, court case numbers) ------------------------------------

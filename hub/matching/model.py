@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from hub.matching.arrays import unique
 from hub.matching.comparisons import PairContext
-from hub.matching.frames import Prepared
+from hub.matching.frames import KINDS, Prepared
 from hub.matching.settings import ModelSettings
 
 TF_FLOOR = 1e-7
@@ -32,21 +33,43 @@ TF_CLIP = 10.0
 
 @dataclass
 class TermFrequencies:
-    """Relative frequency of each code of the fields some level adjusts on (records + parties)."""
+    """Relative frequency of each code of the fields some level adjusts on, counted over *subjects*.
 
-    freq: dict[str, np.ndarray]
-    collision: dict[str, float]  # Σ tf²: chance two random values agree, the average the adjustment is relative to
+    What makes agreement on 华龙 weak is that many different companies are called 华龙, not that one
+    华龙 has many records: counted over rows, a company that is a party to forty cases and the subject
+    of two hundred penalty records looks as common as a trade name two hundred companies share, and
+    every true link to it is penalised. So a value is counted once per registration area it occurs in
+    (distinct (value, county) over records and case parties) — by 企业名称登记管理规定 a name is
+    unique within its registration area, so that count estimates how many subjects bear the value.
+    Rows whose county is unknown add a value only if it is seen in no county at all.
+    """
+
+    freq: dict[str, np.ndarray]  # field → [kind, code] relative frequency
+    collision: dict[str, np.ndarray]  # field → [kind] Σ tf²: chance two random values agree, the reference
 
     @classmethod
-    def from_prepared(cls, prep: Prepared, fields: set[str]) -> TermFrequencies:
+    def from_prepared(cls, prep: Prepared, fields: set[str], area: str = "block_county") -> TermFrequencies:
+        """Counted per subject kind: 华龙 among companies, 王伟 among people, agencies apart."""
         freq, collision = {}, {}
+        area_codes = np.concatenate([prep.records.codes[area], prep.parties.codes[area]]).astype(np.int64)
+        kinds = np.concatenate([prep.records.kind, prep.parties.kind]).astype(np.int64)
+        n_area = len(prep.vocab[area]) + 1
         for f in fields:
-            codes = np.concatenate([prep.records.codes[f], prep.parties.codes[f]])
-            codes = codes[codes >= 0]
-            counts = np.bincount(codes, minlength=len(prep.vocab[f])).astype(np.float64)
-            tf = counts / max(len(codes), 1)
-            freq[f] = np.maximum(tf, TF_FLOOR)
-            collision[f] = float(max((tf**2).sum(), TF_FLOOR))
+            n_vocab = len(prep.vocab[f])
+            codes = np.concatenate([prep.records.codes[f], prep.parties.codes[f]]).astype(np.int64)
+            freq[f] = np.full((len(KINDS), n_vocab), TF_FLOOR)
+            collision[f] = np.full(len(KINDS), TF_FLOOR)
+            for k in range(len(KINDS)):
+                known = (codes >= 0) & (kinds == k)
+                placed = known & (area_codes >= 0)
+                units = unique(codes[placed] * n_area + area_codes[placed]) // n_area
+                per_value = np.bincount(units, minlength=n_vocab).astype(np.float64)
+                # values only ever seen without a county still name at least one subject
+                seen = np.bincount(codes[known], minlength=n_vocab) > 0
+                per_value[seen & (per_value == 0)] = 1.0
+                tf = per_value / max(per_value.sum(), 1.0)
+                freq[f][k] = np.maximum(tf, TF_FLOOR)
+                collision[f][k] = max(float((tf**2).sum()), TF_FLOOR)
         return cls(freq, collision)
 
 
@@ -81,9 +104,11 @@ class LinkageModel:
                 if not len(rows):
                     continue
                 codes = ctx.side("r", lv.tf)[rows]
+                kinds = ctx.prep.parties.kind[ctx.par[rows]].astype(np.int64)
                 ok = codes >= 0
                 vals = np.zeros(len(rows))
-                vals[ok] = np.clip(np.log2(tf.collision[lv.tf] / tf.freq[lv.tf][codes[ok]]), -TF_CLIP, TF_CLIP)
+                ref = tf.collision[lv.tf][kinds[ok]]
+                vals[ok] = np.clip(np.log2(ref / tf.freq[lv.tf][kinds[ok], codes[ok]]), -TF_CLIP, TF_CLIP)
                 adj[rows, k] = vals
         return adj
 

@@ -17,6 +17,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 NEG_INF = -math.inf
+#: Fixed weight (bits) of a level where the truth rule itself declares the same subject (the same-name
+#: clause for people): the mirror of the −∞ gates, but finite so scores stay valid JSON and stored
+#: floats (like ``hub.linking.EXACT_SCORE``) — far above any prior, so the rule, not the data, decides;
+#: a gate's −∞ still wins over it.
+RULE_SAME_SUBJECT = 40.0
 
 
 @dataclass
@@ -123,6 +128,11 @@ class ModelSettings:
     em_iterations: int = 30
     em_convergence: float = 1e-5
     u_sample_pairs: int = 400_000
+    # ... and at least this many per case-party row. A level never seen among the sampled non-matches
+    # gets u = ½ pair / sample; the prior falls as 1 / party rows, so with a fixed sample that floor
+    # would, on large batches, sit above λ·m and "same name in the same county" could never outweigh
+    # the prior. Scaling the sample with the party rows keeps the floor below it at any size.
+    u_sample_per_party: float = 8.0
     u_seed: int = 6
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +169,17 @@ class ModelSettings:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+
+# What the same-name clause of the truth rule compares besides the ID number: where the person
+# lives, as far as the record shows it (town and village from the address; county and prefecture
+# from the region code, else from the address).
+_NOTHING_DISAGREES: list[list[Any]] = [
+    ["not_differ", "town"],
+    ["not_differ", "village"],
+    ["not_differ", "block_county"],
+    ["not_differ", "block_prefecture"],
+]
 
 
 def _null(field_: str) -> Level:
@@ -283,23 +304,43 @@ def default_settings() -> ModelSettings:
             levels=[
                 Level("null", [["party_kind_not", "agency"]], fixed=0.0),
                 Level("missing", [["null", "core"]], fixed=0.0),
+                Level(
+                    "record_names_other_kind",
+                    [["record_kind_not", "agency"]],
+                    fixed=-math.inf,
+                    description="rule (same subject): the record names a company or a person, so that is its "
+                    "subject — citing the case's number does not make it the public body's (the number may "
+                    "be another case's: procuratorates' abbreviations coincide)",
+                ),
                 Level("exact", [["exact", "core"]], m=0.6, u=1e-3),
-                Level("similar", [["similarity_ge", "core", 0.9]], m=0.3, u=1e-2),
+                Level(
+                    "similar",
+                    [["similarity_ge", "core", 0.9], ["not_differ", "block_county"]],
+                    m=0.3,
+                    u=1e-2,
+                    description="a variant of the name in the same county (or the record's county unknown); "
+                    "a public body is its place plus its type, so 龙游住建局 is not 龙湾住建局",
+                ),
                 Level("different", [["else"]], m=0.1, u=0.99),
             ],
         ),
         Comparison(
             "same_name_persons",
             "rule: people sharing a name are different unless ID numbers agree, or one is missing and "
-            "nothing else (address town/village, county) disagrees",
+            "nothing else (address town/village, county, prefecture) disagrees — in which case they are "
+            "the same person",
             levels=[
                 Level("not_person", [["party_kind_not", "person"]], fixed=0.0),
                 Level("id_agrees", [["exact", "id_hash"]], fixed=0.0),
                 Level(
-                    "nothing_disagrees",
-                    [["not_differ", "town"], ["not_differ", "village"], ["not_differ", "county"]],
-                    fixed=0.0,
+                    "same_name_nothing_disagrees",
+                    [["record_kind", "person"], ["exact", "core"], *_NOTHING_DISAGREES],
+                    fixed=RULE_SAME_SUBJECT,
+                    description="rule: the record names a person, the same name, ID numbers not both given, "
+                    "nothing else disagrees — the same person (a different ID number is vetoed by id_number; "
+                    "桂梅公司 names a company, not the person 桂梅)",
                 ),
+                Level("nothing_disagrees", _NOTHING_DISAGREES, fixed=0.0),
                 Level("something_disagrees", [["else"]], fixed=-math.inf),
             ],
         ),
@@ -397,6 +438,9 @@ def default_settings() -> ModelSettings:
         TrainingSession("name_core", ["company_name", "person_name", "agency_name", "branch"]),
         TrainingSession("credit_code", ["credit_code"]),
         TrainingSession("id_number", ["id_number", "same_name_persons"]),
-        TrainingSession("doc_number", ["doc_number", "court_case_number"]),
+        # a cited number pairs a record with every party of the case, only one of them its subject: that
+        # block teaches nothing about how matching company or person names look — the credit code and
+        # ID number blocks do
+        TrainingSession("doc_number", ["doc_number", "court_case_number", "company_name", "person_name"]),
     ]
     return ModelSettings(comparisons=comparisons, blocking_rules=blocking, training_sessions=sessions)

@@ -280,6 +280,18 @@ class _Entity:
     atype: str = ""
 
 
+def _geo(e: _Entity) -> dict[str, str]:
+    """Where a subject is, as the parts a record may show and the truth rule compares."""
+    return {
+        "city": e.city_name,
+        "county": e.county_name,
+        "town": e.town,
+        "village": e.village,
+        "county_code": e.county,
+        "pref_code": e.county[:4],
+    }
+
+
 def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
     x = rng.random() * sum(w for _, w in weighted)
     for v, w in weighted:
@@ -616,12 +628,21 @@ class _GeneratorA:
         return code[:i] + code[i + 1] + code[i] + code[i + 2 :]
 
     def address(self, e: _Entity, force: bool = False) -> str | None:
+        """A noisy rendering of the address; the parts it shows are left in ``self.shown_address``."""
+        self.shown_address: dict[str, str] = {}
         if e.kind in ("agency", "government"):
             return None
         v = _pick(self.rng, self.noise.address_variants)
         if force and v == "missing":
             v = "full"
         tail = f"{e.town}{e.village}{e.number}号"
+        shown = {
+            "full": ("city", "county", "town", "village"),
+            "no_prefix": ("county", "town", "village"),
+            "reordered": ("city", "county", "town", "village"),
+            "no_village": ("city", "county", "town"),
+        }
+        self.shown_address = {k: _geo(e)[k] for k in shown.get(v, ())}
         if v == "full":
             return f"浙江省{e.city_name}{e.county_name}{tail}"
         if v == "no_prefix":
@@ -728,6 +749,8 @@ class _GeneratorA:
 
         records: list[dict[str, Any]] = []
         rec_entity: list[int] = []
+        # what each person record shows of where its subject lives (the rule's same-name clause)
+        rec_shown: dict[int, dict[str, str]] = {}
 
         def emit(
             e: _Entity, source: str, kind: str, date: dt.date, doc: str | None = None, court: str | None = None
@@ -742,6 +765,14 @@ class _GeneratorA:
                 "court_case_number": court,
                 "doc_number": doc,
             }
+            if e.kind == "person":
+                geo = dict(self.shown_address)
+                region = rec["region_code"]
+                if region and region.endswith("00"):
+                    geo["pref_code"] = region[:4]
+                elif region:
+                    geo["county_code"] = region
+                rec_shown[len(records)] = geo
             records.append(rec)
             rec_entity.append(e.eid)
 
@@ -822,7 +853,7 @@ class _GeneratorA:
                 doc = f"{e.county_name[0]}{rng.choice('环林市')}函〔{date.year}〕{rng.randint(1, 999)}号"
             emit(e, source, "notice" if e.kind == "agency" else "inspection", date, doc)
 
-        labels = self._labels(cases, case_parties, records, rec_entity)
+        labels = self._labels(cases, case_parties, records, rec_entity, rec_shown)
         return SynthData(cases, records, labels, {"entities": len(self.entities)})
 
     def _labels(
@@ -831,13 +862,37 @@ class _GeneratorA:
         case_parties: list[list[int]],
         records: list[dict[str, Any]],
         rec_entity: list[int],
+        rec_shown: dict[int, dict[str, str]],
     ) -> list[dict[str, str]]:
-        """Apply truth.is_true_link to every (record, case) whose party is the record's entity."""
+        """Apply truth.is_true_link to every (record, case) whose party is the record's subject.
+
+        The subject is the record's entity, widened by the rule's same-name clause: a person record
+        is also about a case party of the same name when their ID numbers are not both given and
+        nothing else the record shows (region code, address city / county / town / village)
+        disagrees with the party's — two namesakes in different prefectures are different entities
+        here, yet a record showing neither region nor address is, by the rule, about each of them.
+        """
         entity_cases: dict[int, list[int]] = {}
         for ci, parties in enumerate(case_parties):
             for eid in parties:
                 if self.entities[eid].kind not in ("agency", "government"):
                     entity_cases.setdefault(eid, []).append(ci)
+        party_id: dict[tuple[int, int], str | None] = {}
+        for ci, parties in enumerate(case_parties):
+            for eid, party in zip(parties, cases[ci]["parties"], strict=False):
+                party_id[(ci, eid)] = party.get("id_number")
+        namesakes: dict[str, list[int]] = {}
+        for eid in entity_cases:
+            if self.entities[eid].kind == "person":
+                namesakes.setdefault(self.entities[eid].name, []).append(eid)
+
+        def same_person(ri: int, rec: dict[str, Any], eid: int, ci: int) -> bool:
+            theirs = party_id.get((ci, eid))
+            if rec["id_number"] and theirs:
+                return bool(rec["id_number"] == theirs)
+            geo = _geo(self.entities[eid])
+            return all(geo[k] == v for k, v in rec_shown.get(ri, {}).items())
+
         # public bodies: only via the numbers a record cites
         case_numbers = [c["doc_numbers"] + c["court_case_numbers"] for c in cases]
         flat = [n for ns in case_numbers for n in ns]
@@ -856,10 +911,14 @@ class _GeneratorA:
             date = dt.date.fromisoformat(rec["date"])
             if e.kind in ("agency", "government"):
                 cited = set(number_cases.get(rec_refs[ri], [])) | set(number_cases.get(rec_courts[ri], []))
-                candidates = [ci for ci in cited if e.eid in case_parties[ci]]
+                candidates = {ci for ci in cited if e.eid in case_parties[ci]}
             else:
-                candidates = entity_cases.get(e.eid, [])
-            for ci in candidates:
+                candidates = set(entity_cases.get(e.eid, []))
+            if e.kind == "person":
+                for other in namesakes.get(rec["party_name"], []):
+                    if other != e.eid:
+                        candidates |= {ci for ci in entity_cases[other] if same_person(ri, rec, other, ci)}
+            for ci in sorted(candidates):
                 c = cases[ci]
                 cites = ci in number_cases.get(rec_refs[ri] or "", []) or ci in number_cases.get(
                     rec_courts[ri] or "", []

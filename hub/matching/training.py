@@ -82,10 +82,12 @@ def estimate_u(model: LinkageModel, prep: Prepared, report: TrainingReport) -> N
     s = model.settings
     if prep.records.n == 0 or prep.parties.n == 0:
         return
-    n = int(min(s.u_sample_pairs, prep.records.n * prep.parties.n))
+    wanted = max(s.u_sample_pairs, int(s.u_sample_per_party * prep.parties.n))
+    n = int(min(wanted, prep.records.n * prep.parties.n))
     groups: dict[str | None, list[int]] = {}
     for k, comp in enumerate(s.comparisons):
-        groups.setdefault(comp.u_within, []).append(k)
+        if any(lv.trained for lv in comp.levels):  # the rules' gates have nothing to estimate
+            groups.setdefault(comp.u_within, []).append(k)
     evidence = _evidence_levels(model)
     for within, ks in groups.items():
         rng = np.random.default_rng(s.u_seed)

@@ -83,3 +83,19 @@ def test_unsupervised_run_on_its_own_input_meets_targets(synth_small) -> None:
     result = LinkageEngine().run(synth_small.cases, synth_small.records)
     ev = evaluate(result.links, pd.DataFrame(synth_small.labels))
     assert ev.precision >= 0.99 and ev.recall >= 0.97 and ev.review_rate <= 0.05, ev.summary()
+
+
+def test_link_lines_round_trip(tmp_path: Path) -> None:
+    from hub.matching.batch_io import write_links
+
+    links = pd.DataFrame({"record_id": ["R1", "甲-2", 'odd"id\\x'], "case_id": ["C1", "C2", "C3"],
+                          "score": [3.14159, -0.0004, 41.2885], "decision": ["link", "review", "link"]})
+    for frame in (links.iloc[:2], links):  # Arrow's path, and pandas' for identifiers JSON must escape
+        path = tmp_path / "links.jsonl"
+        write_links(frame, path)
+        back = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert [(b["record_id"], b["case_id"], b["decision"]) for b in back] == list(
+            zip(frame["record_id"], frame["case_id"], frame["decision"], strict=True))
+        assert [b["score"] for b in back] == [round(s, 3) for s in frame["score"]]
+    write_links(links.iloc[:0], tmp_path / "none.jsonl")
+    assert (tmp_path / "none.jsonl").read_text(encoding="utf-8") == ""

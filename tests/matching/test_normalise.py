@@ -105,3 +105,30 @@ def test_id_numbers_validated_and_hashed() -> None:
     hashes = hash_id_numbers([full, old, "bad"], key=b"k").to_pylist()
     assert hashes[0] == hashes[1] and hashes[2] is None
     assert full not in hashes[0] and hash_id_numbers([full], key=b"other").to_pylist()[0] != hashes[0]
+
+
+def test_place_prefix_allows_one_slip_not_two() -> None:
+    gaz = Gazetteer.from_tokens(["上饶市", "万年县", "浙江省"])
+    rows = parts_with(gaz, ["淅江华龙化工有限公司",  # one shape slip in the province: still a place
+                            "万年华龙化工有限公司",
+                            "玉莲脐橙种植实业有限公司"])  # 玉莲 has the char key of 万年, but differs twice
+    assert [r[1] for r in rows] == ["华龙化工", "华龙化工", "玉莲脐橙种植"]
+
+
+def test_county_district_named_after_a_county() -> None:
+    # 赣县区 (a district that kept the old county's name) is one county token, and a whole prefix
+    got = parse_addresses(["江西省赣州市赣县区鹰源乡荷田村"])
+    assert got["county"].to_pylist() == ["赣县区"]
+    gaz = Gazetteer.from_tokens(got["county"].to_pylist() + got["city"].to_pylist())
+    assert parts_with(gaz, ["赣县区紫璟脐橙种植股份有限公司"])[0][1] == "紫璟脐橙种植"
+
+
+def test_trade_name_when_the_industry_word_is_unlisted() -> None:
+    # 种植 is a listed industry word, 脐橙 is not: the 字号 is still the first two characters
+    rows = parts(["衢州市翠莲脐橙种植有限责任公司", "翠莲公司", "华龙化工"])
+    assert [r[2] for r in rows] == ["翠莲", "翠莲", "华龙"]
+
+
+def parts_with(gaz: Gazetteer, names: list[str]) -> list[tuple[str, str, str, str]]:
+    p = name_parts(names, gaz)
+    return list(zip(p.kind.to_pylist(), p.core.to_pylist(), p.zihao.to_pylist(), p.branch.to_pylist(), strict=True))

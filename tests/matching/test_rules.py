@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from hub.matching.identifiers import id_check_char, make_credit_code
 from hub.matching.model import LinkageModel
 
@@ -90,10 +92,12 @@ def test_record_dated_too_early(engine, case, record) -> None:
 
 
 def test_common_trade_name_weighs_less(engine, case, record) -> None:
-    # 40 cases with a 华龙化工 in different counties, one with a rare name; records carry no region
+    # 40 cases with a 华龙化工 in different counties, two with a rare name; records carry no region
+    # (and so are placed in no county: each name is registered in more than one)
     cases = [case(f"C{i}", region_code=f"33{i:04d}", parties=[company("华龙化工有限公司", credit_code=None, address=None)])
              for i in range(1, 41)]
-    cases.append(case("C99", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]))
+    cases.append(case("C98", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]))
+    cases.append(case("C99", region_code="330803", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]))
     recs = [record("R1", party_name="华龙化工有限公司", region_code=None),
             record("R2", party_name="瑞翔化工有限公司", region_code=None)]
     model: LinkageModel = engine.model
@@ -130,3 +134,70 @@ def test_review_decisions_are_honoured_and_train(engine, case, record, synth_sma
     report = engine.train_from_labels(batch, labels)
     assert report.labelled_matches == 200
     assert engine.model.settings.comparison("company_name").levels[2].m != before
+
+
+def name_level(res, record_id: str, comparison: str = "company_name") -> str:
+    i = next(i for i in range(len(res.links)) if res.links["record_id"].iloc[i] == record_id)
+    return next(c["level"] for c in res.explanation(i)["comparisons"] if c["comparison"] == comparison)
+
+
+def test_same_name_and_nothing_disagrees_is_the_same_person(engine, case, record) -> None:
+    # the rule's same-name clause decides on its own, wherever the record says too little to disagree
+    cases = [case(parties=[person("王建国", ident("23"))])]
+    recs = [
+        record("R1", party_name="王建国", region_code=None),  # no ID, region or address
+        record("R2", party_name="王建国", region_code="330800"),  # only the prefecture: the same one
+        record("R3", party_name="王建国", region_code="330100"),  # another prefecture disagrees
+        record("R4", party_name="王建国", region_code=None, address="浙江省杭州市西湖区转塘街道"),  # so does this
+    ]
+    assert decisions(engine, cases, recs) == {("R1", "C1"): "link", ("R2", "C1"): "link"}
+
+
+def test_record_without_region_placed_where_its_name_is_registered(engine, case, record) -> None:
+    # 瑞翔化工 is registered in 柯城区 only: a record of it with no region or address is placed there;
+    # 华龙化工 is registered in two counties: its record stays unplaced
+    cases = [case("C1", parties=[company("瑞翔化工有限公司", credit_code=None)]),
+             case("C2", parties=[company("华龙化工有限公司", credit_code=None)]),
+             case("C3", region_code="330803", parties=[company("华龙化工有限公司", credit_code=None, address=None)])]
+    recs = [record("R1", party_name="瑞翔化工", region_code=None),
+            record("R2", party_name="华龙化工", region_code=None)]
+    engine.model.settings.thresholds.review = 1e-12
+    res = engine.predict(engine.prepare(cases, recs))
+    assert name_level(res, "R1") == "exact_same_county"
+    assert name_level(res, "R2") == "exact_county_unknown"
+
+
+def test_a_frequent_party_is_not_a_common_name(engine, case, record) -> None:
+    # one company, party to 40 cases and subject of 80 records, against a name 40 companies share:
+    # term frequency counts the companies bearing a name, not the rows
+    cases = [case(f"C{i}", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]) for i in range(40)]
+    cases += [case(f"D{i}", region_code=f"33{i:04d}", parties=[company("华龙化工有限公司", credit_code=None,
+                                                                     address=None)]) for i in range(1, 41)]
+    recs = [record(f"R{i}", party_name="瑞翔化工有限公司") for i in range(80)]
+    recs += [record("X1", party_name="瑞翔化工有限公司", region_code=None, address="浙江省某地"),
+             record("X2", party_name="华龙化工有限公司", region_code=None)]
+    from hub.matching.model import TermFrequencies
+
+    batch = engine.prepare(cases, recs)
+    tf = TermFrequencies.from_prepared(batch.prep, {"core"})
+    core = {v: i for i, v in enumerate(batch.prep.vocab["core"])}
+    company_kind = 0
+    assert tf.freq["core"][company_kind, core["瑞翔化工"]] * 40 == pytest.approx(tf.freq["core"][company_kind,
+                                                                                                  core["华龙化工"]])
+
+
+def test_a_public_body_is_its_place_and_type(engine, case, record) -> None:
+    # recommendation numbers of two procuratorates can coincide (龙游 and 龙湾 both abbreviate to 龙)
+    cases = [case("C1", region_code="330825", agency="衢州市龙游县住房和城乡建设局", domain="state_property",
+                  doc_numbers=["龙检行公建〔2020〕1号"], parties=[company()])]
+    recs = [
+        record("R1", source="agency", party_name="温州市龙湾区住房和城乡建设局", region_code="330303",
+               doc_number="龙检行公建[2020]1号"),  # another county's bureau: not the addressee
+        record("R2", source="agency", party_name="龙游县住建局", region_code="330825",
+               doc_number="龙检行公建[2020]1号"),  # the addressee
+        record("R3", source="agency", party_name="丁梅梅", region_code="330825",
+               doc_number="龙检行公建[2020]1号"),  # a person citing the number is not the addressee
+    ]
+    got = decisions(engine, cases, recs)
+    assert got.get(("R2", "C1")) == "link"
+    assert ("R1", "C1") not in got and got.get(("R3", "C1")) != "link"
