@@ -34,16 +34,10 @@ def _as_of() -> dt.date:
 
 
 def load_registries() -> dict[str, Any]:
-    from hub.agencies import import_agencies, load_registry_file
-    from hub.registry.importer import import_cases, read_lines
-    from hub.samples import SAMPLE_AGENCIES, SAMPLE_CASES
+    from hub.samples import load_sample_registry
     from hub.store import open_store
 
-    factory = open_store()
-    with factory() as session, session.begin():
-        agencies = import_agencies(session, load_registry_file(SAMPLE_AGENCIES), actor="demo")
-    report = import_cases(read_lines(SAMPLE_CASES), factory, actor="demo")
-    return {"agencies": agencies, "cases": report}
+    return load_sample_registry(open_store(), actor="demo")
 
 
 def dag_plan(as_of: dt.date) -> list[dict[str, Any]]:

@@ -63,13 +63,9 @@ def _record_state(url: str) -> set[tuple]:
 
 
 def _load_registry(factory) -> None:
-    from hub.agencies import import_agencies, load_registry_file
-    from hub.registry.importer import import_cases, read_lines
-    from hub.samples import SAMPLE_AGENCIES, SAMPLE_CASES
+    from hub.samples import load_sample_registry
 
-    with factory() as s, s.begin():
-        import_agencies(s, load_registry_file(SAMPLE_AGENCIES))
-    import_cases(read_lines(SAMPLE_CASES), factory)
+    load_sample_registry(factory, actor="test")
 
 
 @pytest.fixture

@@ -41,9 +41,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.agencies import SAMPLE_AGENCIES, import_agencies, load_registry_file
-from hub.registry.importer import import_cases, read_lines
-from hub.samples import SAMPLE_CASES
+from hub.samples import load_sample_registry
 from hub.store import open_store
 from hub.store.db import reset_caches
 from tests.conftest import POSTGRES_URL, SKIP_PG, _pg_schema_url
@@ -78,9 +76,7 @@ def pg_stores() -> Iterator[tuple[str, str]]:
 def _load_registries(url: str) -> sessionmaker[Session]:
     """The sample agency and case registries, as ``hub.demo.load_registries`` loads them, into ``url``."""
     factory = open_store(url)
-    with factory() as session, session.begin():
-        import_agencies(session, load_registry_file(SAMPLE_AGENCIES), actor="test")
-    assert import_cases(read_lines(SAMPLE_CASES), factory, actor="test").rejected == 0
+    assert load_sample_registry(factory, actor="test")["cases"].rejected == 0
     return factory
 
 

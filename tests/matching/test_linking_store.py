@@ -9,10 +9,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from hub.agencies import import_agencies, load_registry_file
 from hub.linking import LinkError, decide, link_pending, unlink
-from hub.registry.importer import import_cases, read_lines
-from hub.samples import SAMPLE_AGENCIES, SAMPLE_CASES
+from hub.samples import SAMPLE_CASES, load_sample_registry
 from hub.store import open_store
 from hub.store.models import AgencyRecord, AuditEntry, Case, Clock, Recommendation, RecordLink, Reply
 
@@ -31,9 +29,7 @@ def _record(session, n: int, kind: str, payload: dict, agency: str = "330800-sth
 @pytest.fixture
 def store(store_url: str):
     factory = open_store(store_url)
-    with factory() as s, s.begin():
-        import_agencies(s, load_registry_file(SAMPLE_AGENCIES))
-    import_cases(read_lines(SAMPLE_CASES), factory)
+    load_sample_registry(factory, actor="test")
     return factory
 
 
