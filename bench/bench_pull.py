@@ -21,38 +21,55 @@ Great Expectations is imported and warmed up before the clock starts (≈3–7 s
 worker process, not per pull); the figure is printed with and without that start-up.
 Target (issue 4): ≥ 20,000 records/s.
 
-Measured (issue 4 session, 2 cores shared with three other sessions' test runs — load
-average 2.7–3.1 throughout, so wall-clock figures are depressed and noisy; the adaptive
-policy therefore kept preparation in-process):
+Measured, first round (2 cores shared with three other sessions' test runs, load 2.7–3.1):
+HEAD before issue 4 6,543 records/s (98.8 µs of hub CPU a record); then 14,541–17,066
+records/s, 49–52 µs a record (best run 19,291).
 
-* before (HEAD before issue 4, same machine, load 2.70): 100,008 records in 15.28 s —
-  **6,543 records/s**, 9.88 s hub CPU (98.8 µs a record);
-* after, default configuration, four runs at load 2.9–3.1: **15,324 / 17,066 / 15,561 /
-  14,541 records/s**, 49–52 µs of hub CPU a record (≈20,000 records per CPU-second); the
-  best run seen, 19,291 records/s at load 3.1;
-* after, ``PILHUB_PULL_WORKERS=2`` at load 2.4–3.4: 12,165–15,108 records/s — on cores
-  already busy, workers only add the second parse and the trip back (≈32 µs a record
-  in a worker, ≈36 µs left in the pulling process); on an idle two-core machine they
-  take ≈25 µs a record off the pulling process, which is what the adaptive policy is for.
+Measured, second round (commit after 185a5a6; 2 cores, another session's work keeping about
+one core busy — load average 1.9–2.3 throughout — so each configuration was run in turn,
+three times, against a copy of the previous commit on the same machine):
 
-Per record under cProfile (inflated about 2×; 100,000 records, in-process), before → after:
-fetch, landing and parse 40.0 → 10.9 µs (depth check on the text, pre-rendered pages);
-mapping 23.8 → 8.4 (relaxed garbage collector during the pull, hot-path lookups);
-envelope and raw hash 14.7 → 7.9 and split, canonical JSON, content hash 32.0 → 10.1
-(msgspec where it provably prints what ``json.dumps`` printed); pydantic 33.0 → 15.5
-(collector) and dumps 4.9 → 3.0 (one list dump); Great Expectations 24.0 → 10.9 (no
-per-batch frame fingerprint, only the suite's columns); store 46.5 → 23.8 (one
-``executemany`` of plain tuples on SQLite, one cipher for the batch's personal data).
+* previous commit (185a5a6), in-process: **17,042 / 19,018 / 19,462 records/s**, 48.8–53.4 µs
+  of hub CPU a record;
+* now, in-process (``PILHUB_PULL_WORKERS=0``): **22,411 / 23,844 / 24,816 records/s**,
+  37.6–41.4 µs a record (33–36 µs in quieter runs at load 1.7–1.9; ≈6 µs of it is system
+  time: SQLite's writes and page faults); the default configuration, which stayed
+  in-process (no idle core): **22,965 / 25,026 / 25,386 records/s**, 36.3–40.7 µs;
+* now, ``PILHUB_PULL_WORKERS=2``: 20,272 / 22,222 / 24,965 records/s on the busy machine;
+  the pulling process is down to 22–26 µs a record, the workers take ≈20 µs a record.
+  In runs where the other session's core happened to be free: **30,762 / 31,235 / 31,810
+  records/s** with workers against 23,959–25,315 in-process at the same time — the default
+  takes workers exactly then (idle core seen during the stream's first pages);
+* a quieter window (load 1.2–1.4): default configuration (it took workers) **32,312 /
+  32,040 / 33,942 records/s**, pulling process 22.3–23.3 µs a record + workers 18.6–19.3;
+  in-process 25,941 records/s (36.6 µs a record); the previous commit 20,301 (47.0 µs).
+
+Per record, in-process, exclusive CPU time of each stage in the real pull (thread CPU
+around the per-page and per-batch calls; the same run conditions, load 2.3–2.4), previous
+commit → now: HTTP 1.1 → 1.3 and raw landing with its commit 2.2 → 2.6 (unchanged code);
+decode and parse 3.0 → 1.7 (msgspec reads the UTF-8 body as received, ``json.loads`` only
+where msgspec refuses); mapping 2.1 → 1.4 (compiled per stream, a page at a time) plus the
+raw payload hash ≈1.0 (now taken there, without the per-value check when the parser saw
+no float); pydantic 7.8 → 5.4 (checked page by page while the records are in cache, the
+page's ``fetched_at`` validated once); dumps 2.8 → 1.8; envelope, split, canonical JSON and
+content hash 8.7 → 4.2 (a msgspec struct per payload, the payload column assembled from
+cached pieces and stored as UTF-8 bytes); Great Expectations 6.9 → 5.0 (3.4 suite + 1.6
+gathering its columns per page into Arrow arrays; the dumps are not kept); store 14.5 →
+8.3 (one range scan or expanding ``IN`` for current versions, one random read for all
+nonces); the load commit and freeing the stream's records 2.3 → 2.2; garbage-collector
+passes and the rest 1.7 → 0.3 (collector paused for the pull).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import multiprocessing as mp
 import os
 import resource
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -82,6 +99,8 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pilhub-bench-"))
+    if not args.keep:  # the store is ~130 MB at 100,000 records: gone after the run, unless kept
+        atexit.register(shutil.rmtree, work, True)
     os.environ["PILHUB_VAR_DIR"] = str(work)
     os.environ.setdefault("PILHUB_SECRET_KEY", "b1:" + base64.b64encode(secrets.token_bytes(32)).decode())
     os.environ["PILHUB_DATABASE_URL"] = f"sqlite:///{work / 'bench.db'}"
@@ -112,6 +131,7 @@ def main() -> None:
 
     factory = open_store()
     load_before = os.getloadavg()
+    self0 = resource.getrusage(resource.RUSAGE_SELF)
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
@@ -128,6 +148,7 @@ def main() -> None:
         summary = pull("water", factory=factory)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    self1 = resource.getrusage(resource.RUSAGE_SELF)
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     shutdown_pool()  # pull workers, if any were used: their CPU time counts once they are reaped
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -149,7 +170,9 @@ def main() -> None:
     total_cpu = cpu + worker_cpu
     print(
         f"hub-side CPU time {total_cpu:.2f}s = {cpu:.2f}s pulling process + {worker_cpu:.2f}s pull workers "
-        f"({total_cpu / fetched * 1e6:.1f} µs a record; {fetched / total_cpu:,.0f} records per CPU-second)"
+        f"({total_cpu / fetched * 1e6:.1f} µs a record; {fetched / total_cpu:,.0f} records per CPU-second; "
+        f"pulling process {cpu / fetched * 1e6:.1f} µs a record, of which system "
+        f"{(self1.ru_stime - self0.ru_stime) / fetched * 1e6:.1f})"
     )
     print(
         f"load average {load_before[0]:.2f} before the pull, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} cores "

@@ -22,6 +22,7 @@ from connectors.sdk.http import RetryPolicy
 from connectors.sdk.pagination import Paginator
 from connectors.sdk.rate_limit import RateLimit
 from connectors.sdk.signatures import AgencyKeys, Ed25519Signed
+from hub.ingest.canonical import raw_payload_hash
 from hub.ingest.incoming import Incoming
 from hub.ingest.reasons import Reason, RecordRejected
 from schemas.errors import InvalidValue
@@ -110,6 +111,78 @@ class Stream:
             object.__setattr__(self, "_mapping_plan", plan)
         return plan
 
+    def _mapper(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """:meth:`map_record` for a whole page: the mapping compiled once into straight-line code.
+
+        The same lookups in the same order, the same rule for empty values; anything that goes
+        wrong (a source function's :class:`InvalidValue`, a missing or malformed source field)
+        sends the record through :meth:`map_record` again, which names the field and the reason
+        exactly as before. Streams with a ``parse`` function use it as it is.
+        """
+        mapper = self.__dict__.get("_compiled_mapper")
+        if mapper is None:
+            mapper = _compile_mapping(self._plan(), self.map_record) if self.parse is None else self.map_record
+            object.__setattr__(self, "_compiled_mapper", mapper)
+        return mapper
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the compiled mapper (generated code; rebuilt on first use in a pull worker)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_compiled_mapper"}
+
+    def prepare_many(
+        self,
+        raws: list[dict[str, Any]],
+        keys: AgencyKeys | None,
+        fetched_at: datetime,
+        landing_pk: int | None = None,
+        *,
+        plain: bool = False,
+    ) -> list[Incoming]:
+        """``[self.prepare(raw, keys, fetched_at, landing_pk) for raw in raws]``, the common case inlined.
+
+        Unsigned streams with one top-level id field and a top-level cursor field (every JSON
+        stream but the signed ones) take the loop below — the same source id, cursor, mapping
+        and reasons as :meth:`prepare`, without its per-record dispatch; anything else, and any
+        record that is not a plain dict, goes through :meth:`prepare`. ``plain``: the parser
+        vouches that the records are plain JSON data (``ParsedBody.plain``), so each record's
+        raw payload hash is taken here without the per-value check (the loader reuses it).
+        """
+        pk, cursor_field = self.primary_key, self.cursor_field
+        if (
+            self.signed is not None
+            or not isinstance(pk, str)
+            or "." in pk
+            or (cursor_field is not None and "." in cursor_field)
+        ):
+            return [self.prepare(raw, keys, fetched_at, landing_pk) for raw in raws]
+        mapper = self._mapper()
+        out: list[Incoming] = []
+        append = out.append
+        for raw in raws:
+            if raw.__class__ is not dict:
+                append(self.prepare(raw, keys, fetched_at, landing_pk))
+                continue
+            value = raw.get(pk)
+            source_id = None if value is None or value == "" else str(value).strip()
+            cursor = None
+            if cursor_field:
+                value = raw.get(cursor_field)
+                cursor = str(value) if value is not None and value != "" else None
+            if source_id is None:
+                reason = Reason(pk, "source_id.missing", "记录缺少来源编号", "record has no source id")
+                append(Incoming(raw, None, None, fetched_at, cursor, None, landing_pk, [reason]))
+                continue
+            try:
+                mapped = mapper(raw)
+            except RecordRejected as exc:
+                append(Incoming(raw, source_id, None, fetched_at, cursor, None, landing_pk, exc.reasons))
+                continue
+            append(Incoming(raw, source_id, mapped, fetched_at, cursor, None, landing_pk))
+        if plain:
+            for item in out:
+                item.raw_hash = raw_payload_hash(item.raw, plain=True)
+        return out
+
     def prepare(
         self, raw: dict[str, Any], keys: AgencyKeys | None, fetched_at: datetime, landing_pk: int | None = None
     ) -> Incoming:
@@ -137,6 +210,33 @@ class Stream:
         except RecordRejected as exc:
             return Incoming(raw, source_id, None, fetched_at, cursor, signature, landing_pk, exc.reasons)
         return Incoming(raw, source_id, mapped, fetched_at, cursor, signature, landing_pk)
+
+
+_MAPPING_FAILURES = (InvalidValue, KeyError, TypeError, ValueError, AttributeError)
+
+
+def _compile_mapping(
+    plan: tuple[tuple[str, bool, Source], ...], slow: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Straight-line code for a mapping plan (see :meth:`Stream._mapper`); ``slow`` decides on any failure."""
+    if not all(type(target) is str for target, _, _ in plan):
+        return slow
+    env: dict[str, Any] = {"_dig": dig, "_slow": slow, "_failures": _MAPPING_FAILURES}
+    body = ["def _map(record):", "    try:", "        out = {}"]
+    for n, (target, simple, source) in enumerate(plan):
+        if simple:
+            assert isinstance(source, str)
+            expr = f"record.get({source!r})"
+        elif callable(source):
+            env[f"_f{n}"] = source
+            expr = f"_f{n}(record)"
+        else:
+            env[f"_p{n}"] = source
+            expr = f"_dig(record, _p{n})"
+        body += [f"        v = {expr}", "        if v is not None and v != '':", f"            out[{target!r}] = v"]
+    body += ["        return out", "    except _failures:", "        return _slow(record)"]
+    exec("\n".join(body), env)  # generated from the connector's own declaration (names via repr)
+    return env["_map"]  # type: ignore[no-any-return]
 
 
 def _cursor(record: dict[str, Any], cursor_field: str | None) -> str | None:

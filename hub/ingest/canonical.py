@@ -42,6 +42,7 @@ __all__ = [
     "dumps_are_plain",
     "is_plain_json",
     "plain_canonical_bytes",
+    "raw_payload_hash",
     "sha256_hex",
     "stdlib_canonical",
 ]
@@ -108,6 +109,20 @@ def canonical_text(value: Any) -> str:
 def sha256_hex(value: Any) -> str:
     """SHA-256 (hex) of the canonical JSON of ``value``."""
     return hashlib.sha256(canonical_bytes(value)).hexdigest()
+
+
+def raw_payload_hash(value: Any, *, plain: bool = False) -> str:
+    """:func:`sha256_hex` of a raw record; ``plain`` when the caller knows it is plain JSON data.
+
+    A body parser knows (``connectors.sdk.formats.ParsedBody.plain``: parsed by msgspec with
+    no float, or CSV text), so the per-value check is skipped; the bytes are the same.
+    """
+    if plain and _ENCODE is not None:
+        try:
+            return hashlib.sha256(_ENCODE(value)).hexdigest()
+        except (UnicodeEncodeError, TypeError, ValueError, OverflowError):
+            pass  # the reference path decides
+    return sha256_hex(value)
 
 
 def plain_canonical_bytes(value: Any) -> bytes:

@@ -22,6 +22,9 @@ class Incoming:
     worker prepared arrive with ``mapped`` ``None`` too: the mapping ran in the worker, and
     the loader receives the worker's verdict alongside — see ``connectors.sdk.parallel``.)
 
+    ``raw_hash`` caches the envelope's ``payload_hash`` (``hub.ingest.loader.item_raw_hash``): the
+    loader reads it for the envelope and again for a rejected record's quarantine item.
+
     Slotted: a pull holds one per record (100,000 and more), so size and construction count."""
 
     raw: dict[str, Any]
@@ -32,3 +35,4 @@ class Incoming:
     signature: str | None = None
     landing_pk: int | None = None
     reasons: list[Reason] = field(default_factory=list)
+    raw_hash: str | None = None  # SHA-256 of ``raw``'s canonical JSON, once taken (``hub.ingest.loader.item_raw_hash``)

@@ -51,13 +51,18 @@ def encrypt_many(plains: Sequence[bytes | None], column: str) -> list[str | None
     cipher = AESGCM(ring.keys[ring.current_id])
     aad = f"{ring.current_id}|{column}".encode()
     prefix = f"{_FORMAT}:{ring.current_id}:"
-    urandom, b64 = os.urandom, base64.b64encode
+    b64 = base64.b64encode
+    # The nonces are 12 random bytes each from one read of the OS generator for the whole batch:
+    # as random as one read per value, without a system call per value (50,000 in a large pull).
+    nonces = os.urandom(12 * sum(plain is not None for plain in plains))
     out: list[str | None] = []
+    at = 0
     for plain in plains:
         if plain is None:
             out.append(None)
             continue
-        nonce = urandom(12)
+        nonce = nonces[at : at + 12]
+        at += 12
         out.append(prefix + b64(nonce + cipher.encrypt(nonce, plain, aad)).decode("ascii"))
     return out
 
