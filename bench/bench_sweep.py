@@ -12,16 +12,22 @@ when inputs change and is not what the sweep does daily.
 
 It then times:
 
-1. the **first** sweep as of D-1 (full mode): every level already due on the seeded backlog is enqueued at once;
-2. the **daily** sweeps as of D and D+1 (the figure the 10 s target is about), after a ``VACUUM ANALYZE`` such as
-   autovacuum runs between two days: the recompute change scan, the set-based evaluation of the clocks whose
-   next check day has come (found through an index among all N), and the INSERT … SELECT of the day's
-   escalations and their outbox messages;
-3. the **row-by-row baseline** for the same daily step on BASELINE_N clocks in a second schema — load a clock,
+1. the **first** sweep as of D-1 (full mode): every level already due on the seeded backlog is enqueued at once
+   (1.67 million escalations and 2.1 million messages written in one transaction — a one-off, not the target);
+2. the **daily** sweeps as of D and D+1, after a ``VACUUM ANALYZE`` such as autovacuum runs between two days:
+   the recompute change scan, the set-based evaluation of the clocks whose next check day has come (found by a
+   parallel sequential read of all N; every other clock provably keeps its state), and the INSERT … SELECT of
+   the day's escalations and their outbox messages;
+3. a **full** sweep as of D+2 after a policy-file edit (a jurisdiction without cases): all N clocks evaluated
+   in SQL, the day's escalations enqueued. The levels and assignments the edit left unchanged are checked
+   against the store only where due since the last run (``sla_sweep_runs.level_digests``); a level the edit
+   changes is checked for every clock past it (tests/sla/test_escalation_sql.py);
+4. the **row-by-row baseline** for the daily step on BASELINE_N clocks in a second schema — load a clock,
    evaluate it in Python (``sla.escalation.evaluate``), update its row, insert each escalation and message with
    its own statement — extrapolated linearly to N (said so in the output).
 
-Exit status 1 when the daily sweep misses the target.
+The target (issue 5: 1,000,000 open clocks evaluated, due escalations enqueued, ≤ 10 s) is checked against the
+daily sweeps and the full sweep. Exit status 1 when one of them misses it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import os
 import sys
 import time
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +47,7 @@ from hub.store.db import open_store, reset_caches
 from hub.store.models import Clock, Escalation, OutboxMessage
 from sla.clocks import ClockDates
 from sla.escalation import Directory, evaluate, level_recipients
-from sla.policy import load_policy
+from sla.policy import EscalationPolicy, load_policy
 from sla.sweep import sweep
 
 TARGET_SECONDS = 10.0
@@ -144,10 +151,11 @@ def _rules_digest() -> str:
     return derivation_config(load_policy()).digest
 
 
-def set_based(url: str, as_of: dt.date) -> dict[str, float]:
+def set_based(url: str, as_of: dt.date, policy: EscalationPolicy | None = None) -> dict[str, Any]:
     """``sla.sweep.sweep`` — what ``pilhub sla sweep`` runs — with its own step timings."""
     factory = open_store(url)
-    report = sweep(factory, as_of=as_of, policy=load_policy(), actor="bench")
+    load = os.getloadavg()[0]
+    report = sweep(factory, as_of=as_of, policy=policy or load_policy(), actor="bench")
     t = report.timings
     return {
         "recompute (change scan)": t["recompute"],
@@ -158,13 +166,25 @@ def set_based(url: str, as_of: dt.date) -> dict[str, float]:
         "_states changed": report.evaluation.states_changed,
         "_escalations": sum(report.enqueued.values()),
         "_messages": report.messages,
+        "~load average (1 min) before / after": (load, os.getloadavg()[0]),
     }
 
 
-def row_by_row(url: str, as_of: dt.date) -> dict[str, float]:
-    """The baseline: one clock at a time, the way a naive scheduler job would do it."""
+def edited_policy() -> EscalationPolicy:
+    """The shipped policy with one more jurisdiction for a region the store has no case in: a policy-file edit
+    that changes no clock's rules but changes the fingerprint, so the next sweep is a full one (every clock
+    evaluated) — what follows any edit of the policy file."""
+    raw = load_policy().model_dump(mode="json")
+    raw["jurisdictions"] = [*raw["jurisdictions"], {"region_prefix": "3399", "name": "基准：无案件的辖区 / bench"}]
+    return EscalationPolicy.model_validate(raw)
+
+
+def row_by_row(url: str, as_of: dt.date) -> dict[str, Any]:
+    """The baseline: one clock at a time, the way a naive scheduler job would do it — every clock loaded and
+    evaluated in Python, each changed state and each escalation and message written by its own statement."""
     policy = load_policy()
     factory = open_store(url)
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     escalations = messages = changed = 0
     with factory() as session:
@@ -248,13 +268,17 @@ def row_by_row(url: str, as_of: dt.date) -> dict[str, float]:
         "_states_changed": changed,
         "_escalations": escalations,
         "_messages": messages,
+        "~load average (1 min) before / after": (load, os.getloadavg()[0]),
     }
 
 
-def _print(title: str, timings: dict[str, float]) -> None:
+def _print(title: str, timings: dict[str, Any]) -> None:
     print(f"  {title}")
     for key, value in timings.items():
-        if key.startswith("_"):
+        if key.startswith("~"):
+            before, after = value  # type: ignore[misc]
+            print(f"    {key[1:]:<28} {before:.2f} / {after:.2f}")
+        elif key.startswith("_"):
             print(f"    {key[1:]:<28} {int(value):>12,}")
         else:
             print(f"    {key:<28} {value:>10.2f} s")
@@ -286,27 +310,35 @@ def main(argv: list[str]) -> int:
         t = time.perf_counter()
         seed(big, n)
         print(f"  seeded in {time.perf_counter() - t:.1f} s")
-        _print(f"first sweep as of {AS_OF - dt.timedelta(days=1)} (full: the whole seeded backlog is due at once)",
-               set_based(big, AS_OF - dt.timedelta(days=1)))
+        first = set_based(big, AS_OF - dt.timedelta(days=1))
+        _print(f"first sweep as of {AS_OF - dt.timedelta(days=1)} (full, over a never-swept backlog: every level "
+               "already due is enqueued at once)", first)
         vacuum(big)
         daily = set_based(big, AS_OF)
         _print(f"daily sweep as of {AS_OF} (set-based SQL)", daily)
         vacuum(big)
         second = set_based(big, AS_OF + dt.timedelta(days=1))
         _print(f"daily sweep as of {AS_OF + dt.timedelta(days=1)} (set-based SQL)", second)
+        vacuum(big)
+        full = set_based(big, AS_OF + dt.timedelta(days=2), edited_policy())
+        _print(f"full sweep as of {AS_OF + dt.timedelta(days=2)} after a policy edit (every clock evaluated in "
+               "SQL, the levels due since the last run checked against the store, the new ones enqueued)", full)
 
         seed(small, baseline_n)
         set_based(small, AS_OF - dt.timedelta(days=1))
         vacuum(small)
         base_t = row_by_row(small, AS_OF)
-        _print(f"row-by-row baseline as of {AS_OF} on {baseline_n:,} clocks", base_t)
+        _print(f"row-by-row baseline as of {AS_OF} on {baseline_n:,} clocks (every clock evaluated)", base_t)
         factor = n / baseline_n
         print(f"    {'extrapolated to ' + format(n, ','):<28} {base_t['total'] * factor:>10.2f} s "
               f"(linear extrapolation ×{factor:g}, not measured)")
-        best = min(daily["total"], second["total"])
-        ok = best <= TARGET_SECONDS
-        print(f"  daily set-based sweep {daily['total']:.2f} s / {second['total']:.2f} s — target ≤ "
-              f"{TARGET_SECONDS:.0f} s: {'met' if ok else 'MISSED'}; load average {os.getloadavg()[0]:.1f} at end")
+        best_daily = min(daily["total"], second["total"])
+        ok = best_daily <= TARGET_SECONDS and full["total"] <= TARGET_SECONDS
+        print(f"  target ≤ {TARGET_SECONDS:.0f} s: daily {daily['total']:.2f} s / {second['total']:.2f} s, full "
+              f"re-evaluation {full['total']:.2f} s — {'met' if ok else 'MISSED'}; first sweep over the backlog "
+              f"{first['total']:.2f} s ({int(first['_escalations']):,} escalations and "
+              f"{int(first['_messages']):,} messages written at once — see the docstring); load average "
+              f"{os.getloadavg()[0]:.2f} at end")
         return 0 if ok else 1
     finally:
         reset_caches()

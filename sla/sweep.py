@@ -5,19 +5,24 @@
 1. :func:`recompute` — clocks whose inputs changed are derived again in Python (``sla.clocks``, calendar
    arithmetic). Candidates are found in SQL: cases, recommendations and events written since the last run
    (indexed ``updated_at`` / ``recorded_at``), plus clocks still waiting for a calendar year; the first run
-   compares every case's watermark (``sla_derivations``). An unchanged store costs one query. A changed clock is written with an audit entry (before/after),
-   escalations it no longer calls for are revoked (``sla.escalation.revoke_stale``), and it is marked for
-   evaluation.
-2. :func:`evaluate_clocks` — one transaction of set-based SQL: state and level of each clock on the as-of date
-   from its stored dates and the ladder (the rules of ``sla.escalation.evaluate``), the next day anything can
-   change (``next_check_on``), then ``INSERT … SELECT … ON CONFLICT DO NOTHING`` of the due escalations
-   (unique on clock, level, recipient) and of their outbox messages (unique dedupe key): the transactional
-   outbox. Because each clock stores the next day it can change, the daily run reads only the clocks whose day
-   has come, through an index; a full run (first run, changed policy, earlier as-of date, ``--full``) reads
-   all. Evaluations of one store take turns (an advisory lock per schema on PostgreSQL, the write lock on
-   SQLite) and the unique keys refuse duplicates, so two sweeps at the same time enqueue each notice once — the
-   database decides, not process memory.
-   Texts are rendered at send time (``hub.notify``) from the escalation and the clock.
+   compares every case's watermark (``sla_derivations``). An unchanged store costs one query. A changed clock
+   is written with an audit entry (before/after), escalations it no longer calls for are revoked
+   (``sla.escalation.revoke_stale``), and it is marked for evaluation.
+2. :func:`evaluate_clocks` — one transaction of set-based SQL, the same few statements for ten clocks or a
+   million: state and level of each clock of the work set on the as-of date from its stored dates and the
+   ladder (the rules of ``sla.escalation.evaluate``) and the next day anything can change
+   (``next_check_on``); an ``UPDATE`` of only the clocks whose evaluation changed; then one ``INSERT …
+   SELECT`` of the due escalations not enqueued yet (unique on clock, level, recipient) together with their
+   outbox messages (unique dedupe key): the transactional outbox. Because each clock stores the next day it
+   can change, a daily run evaluates only the clocks whose day has come (found by one sequential read); a full
+   run (first run, changed policy, earlier as-of date, ``--full``) evaluates all. Either checks against the
+   store only the escalations that can be missing: levels due since the last run, levels of re-derived clocks,
+   and levels or policy assignments the last run did not have (digests kept with each run), so a policy edit
+   costs what it changes. On PostgreSQL the evaluation runs in parallel workers. Evaluations of one store
+   take turns (an advisory lock per schema on PostgreSQL, the write lock on SQLite) and the unique keys refuse
+   duplicates, so two sweeps at the same time enqueue each notice once — the database decides, not process
+   memory. No text is rendered here: messages carry the template and role, and ``hub.notify`` renders them
+   at send time from the escalation and the clock. Per clock nothing runs in Python.
 
 The policy (ladders, jurisdictions) and the recipient directory are loaded into temporary tables for each
 run, so a changed policy file applies at the next sweep (a full one) without re-deriving any clock.
@@ -26,6 +31,8 @@ run, so a changed policy file applies at the next sweep (a full one) without re-
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,9 +52,17 @@ from sla.clocks import (
     derive_case_clocks,
     load_case_facts,
 )
-from sla.escalation import Directory, evaluate, revoke_stale
+from sla.escalation import OPERATOR_ROUTE, Directory, evaluate, revoke_stale
 from sla.periods import Period
-from sla.policy import AGENCY_ROLES, ROUTE_ROLE, EscalationPolicy, load_policy
+from sla.policy import (
+    AGENCY_ROLES,
+    CLOCK_KINDS,
+    ROUTE_ROLE,
+    EscalationPolicy,
+    LevelSpec,
+    ResolvedPolicy,
+    load_policy,
+)
 
 __all__ = [
     "EvaluationReport",
@@ -314,11 +329,46 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Sql:
-    """Dialect fragments: date arithmetic, LEAST, JSON and temporary tables differ; the rest is portable SQL."""
+    """Dialect fragments: date arithmetic, LEAST, row addresses and temporary tables differ; the rest is
+    portable SQL."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
+        #: PostgreSQL: small policy tables written into the evaluation as ``VALUES`` lists with bound parameters
+        #: (scans of temporary tables are parallel-restricted; a ``VALUES`` list lets the whole evaluation of a
+        #: million clocks run in parallel workers). Their parameters are in :attr:`inline_params`.
+        self.inline: dict[str, str] = {}
+        self.inline_params: dict[str, Any] = {}
+
+    def source(self, table: str, alias: str) -> str:
+        """``FROM`` item for a policy table: its ``VALUES`` list on PostgreSQL, else the temporary table."""
+        if table in self.inline:
+            return f"(SELECT * FROM {self.inline[table]}) {alias}"
+        return f"{table} {alias}"
+
+    def agency_key(self, column: str) -> str:
+        """The addressee agency as a key of ``sla_rcpt``: the agency when the directory knows it, else 0 (on
+        PostgreSQL a bound array parameter, no join — the evaluation stays parallel-safe)."""
+        if self.pg:
+            return f"CASE WHEN {column} = ANY(CAST(:agencies AS BIGINT[])) THEN {column} ELSE 0 END"
+        return f"CASE WHEN {column} IN (SELECT pk FROM sla_agency) THEN {column} ELSE 0 END"
+
+    def values(self, table: str, columns: Sequence[tuple[str, str, str]], rows: list[dict[str, Any]]) -> None:
+        """Register ``rows`` of ``table`` as an inline ``VALUES`` list: columns (name, row key, SQL type),
+        every value a bound parameter cast to its type."""
+        if not self.pg or not rows:
+            return
+        body = []
+        for i, row in enumerate(rows):
+            cells = []
+            for name, key, sql_type in columns:
+                param = f"{table}_{name}_{i}"
+                self.inline_params[param] = row[key]
+                cells.append(f"CAST(:{param} AS {sql_type})")
+            body.append("(" + ", ".join(cells) + ")")
+        names = ", ".join(name for name, _key, _type in columns)
+        self.inline[table] = f"(VALUES {', '.join(body)}) AS {table}_v({names})"
 
     def date(self, name: str = "d") -> str:
         return f"CAST(:{name} AS DATE)" if self.pg else f":{name}"
@@ -338,48 +388,34 @@ class _Sql:
     def distinct(self, a: str, b: str) -> str:
         return f"{a} IS DISTINCT FROM {b}" if self.pg else f"{a} IS NOT {b}"
 
-    def json_object(self, pairs: dict[str, str]) -> str:
-        fn = "json_build_object" if self.pg else "json_object"
-        args = ", ".join(f"'{k}', {v}" for k, v in pairs.items())
-        return f"{fn}({args})"
+    @property
+    def fence(self) -> str:
+        """Keeps a subquery from being merged into the outer query (PostgreSQL would otherwise copy its
+        expressions into every place the outer query uses them and compute them again there)."""
+        return "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
+
+    @property
+    def tid(self) -> str:
+        """The physical address of a clock row: an UPDATE joined on it fetches exactly the rows it changes,
+        and skips a row another transaction has changed meanwhile (a recompute re-marks it for the next run)."""
+        return "ctid" if self.pg else "id"
 
     def temp(self, name: str, columns: str) -> None:
+        """A temporary table for this transaction (PostgreSQL drops it at commit; SQLite's is dropped by
+        :meth:`drop` — a connection of the pool outlives the run)."""
         if self.pg:
             self.conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
         else:
             self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
             self.conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({columns})")
 
-    def temp_as(self, name: str, query: str, params: dict[str, Any], *, analyze: bool = False) -> None:
-        """A temporary table from a query (dropped at commit). Without ``analyze`` PostgreSQL estimates its
-        rows from its size, which is close enough for these joins and saves a statistics pass per table."""
-        if self.pg:
-            self.conn.execute(text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"), params)
-            if analyze:
-                self.conn.exec_driver_sql(f"ANALYZE {name}")
-        else:
-            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
-            self.conn.execute(text(f"CREATE TEMP TABLE {name} AS {query}"), params)
-
     def drop(self, *names: str) -> None:
         if not self.pg:
             for name in names:
                 self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
 
-    def open_clock(self, a: str = "c") -> str:
-        """The clock runs on :d — :func:`sla.clocks.is_open`."""
-        d = self.date()
-        return (f"{a}.start_on <= {d} AND {a}.breach_after IS NOT NULL "
-                f"AND ({a}.outcome IS NULL OR {a}.resolved_on > {d})")
 
-    def due_on(self, a: str = "e") -> str:
-        """The level's due date — :func:`sla.escalation.level_due_on`."""
-        off = f"(CASE WHEN {a}.short_period THEN l.short_offset ELSE l.offset_days END)"
-        return (f"(CASE WHEN l.from_official = 1 THEN {self.add_days(f'{a}.deadline_official', off)} "
-                f"ELSE {self.add_days(f'{a}.breach_after', off)} END)")
-
-
-def _insert_rows(conn: Connection, table: str, keys: Sequence[str], rows: list[dict[str, Any]], chunk: int = 200) -> None:
+def _insert_rows(conn: Connection, table: str, keys: Sequence[str], rows: list[dict[str, Any]], chunk: int = 500) -> None:
     """Multi-row INSERTs (a row-at-a-time executemany costs a round trip per row on PostgreSQL)."""
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
@@ -388,56 +424,136 @@ def _insert_rows(conn: Connection, table: str, keys: Sequence[str], rows: list[d
         conn.execute(text(f"INSERT INTO {table} VALUES {values}"), params)
 
 
-def _load_policy_tables(sql: _Sql, policy: EscalationPolicy) -> None:
-    """sla_pol: (region, domain) → policy; sla_lvl: ladder levels; sla_rcp: their recipients."""
-    sql.temp("sla_pol", "region_code VARCHAR(6), domain VARCHAR(32), policy_key VARCHAR(80), "
-             "due_soon INTEGER, short_due_soon INTEGER")
-    sql.temp("sla_lvl", "policy_key VARCHAR(80), kind VARCHAR(16), level INTEGER, name VARCHAR(40), "
-             "label VARCHAR(200), offset_days INTEGER, short_offset INTEGER, from_official INTEGER, "
-             "until_breach INTEGER, escalates INTEGER, soon INTEGER")
-    sql.temp("sla_rcp", "policy_key VARCHAR(80), kind VARCHAR(16), level INTEGER, pos INTEGER, "
-             "role VARCHAR(40), template VARCHAR(60), agency_role INTEGER, route_role VARCHAR(40)")
+#: Recipient rows of ``sla_rcpt``: how the recipient key and the route key are completed per clock.
+_BY_CASE = 0  # a procurator role: recipient "<role>:" || case_id, route "<route role>@" || region_code
+_AGENCY = 1  # an agency role resolved through the directory: both keys as stored
+_UNRESOLVED = 2  # an agency role of a clock without a (known) addressee: "unresolved:<role>:" || case_id
+
+_SLOT_FIELDS = ("l", "o", "s", "fo", "ub", "esc", "soon")
+
+
+def _level_fields(lv: LevelSpec | None) -> dict[str, int | None]:
+    """A level as numbers: number, offsets (long and short periods), counted from the official deadline
+    (offset ≤ 0) or from ``breach_after``, a reminder ending at breach, the state it marks."""
+    if lv is None:
+        return dict.fromkeys(_SLOT_FIELDS)
+    return {"l": lv.level, "o": lv.offset_days, "s": lv.offset_for(True), "fo": int(lv.offset_days <= 0),
+            "ub": int(lv.expires_at_breach), "esc": int(lv.marks == "escalated"), "soon": int(lv.marks == "due_soon")}
+
+
+def _load_tables(
+    sql: _Sql, policy: EscalationPolicy, directory: Directory, as_of: dt.date, known: set[str] | None
+) -> tuple[int, list[str], bool]:
+    """The policy and the recipient directory as small temporary tables for this run; returns the slot count,
+    the digests of this run's levels and assignments, and whether any of them is not in ``known`` (the last
+    run's; ``None``: no usable last run). ``fresh`` on a row of ``sla_pol`` or ``sla_lvl`` marks it new.
+
+    Loaded at every run, so a changed policy file applies at the next sweep without re-deriving any clock.
+
+    * ``sla_pol``: (region, domain) of the cases → policy key and due-soon windows;
+    * ``sla_ladder``: one row per (policy, clock kind) with the ladder's levels side by side in slots 1…K, so
+      the state of a clock is computed from its own row — no join that multiplies a million clocks by their
+      levels only to group them back;
+    * ``sla_lvl``: the same levels one per row (``lid``, ``slot``), to list the escalations due;
+    * ``sla_rcpt``: per level and addressee agency (``akey``; 0: none or not in the directory) the recipients
+      in policy order, a recipient two roles reach kept once — the first role wins, as in
+      ``sla.escalation.level_recipients`` — with the outbox payload (template, role, as-of date: the texts are
+      rendered at send time from these, ``hub.notify``);
+    * ``sla_agency``: the agencies of the directory; ``sla_dir``: route key → addresses.
+    """
     conn = sql.conn
     pairs = conn.execute(text("SELECT DISTINCT region_code, domain FROM cases")).all()
-    pol_rows, lvl_rows, rcp_rows, seen = [], [], [], set()
+    resolved_by_key: dict[str, ResolvedPolicy] = {}
+    pol_rows = []
     for region, domain in pairs:
         resolved = policy.resolve(region, domain)
+        resolved_by_key.setdefault(resolved.key, resolved)
         pol_rows.append({"r": region, "d": domain, "k": resolved.key, "ds": resolved.due_soon_days,
-                         "sds": resolved.short_due_soon_days})
-        if resolved.key in seen:
-            continue
-        seen.add(resolved.key)
-        for kind, levels in resolved.ladders.items():
-            for lv in levels:
-                lvl_rows.append({
-                    "k": resolved.key, "kind": kind, "level": lv.level, "name": lv.name, "label": lv.label,
-                    "off": lv.offset_days, "soff": lv.offset_for(True), "fo": int(lv.offset_days <= 0),
-                    "ub": int(lv.expires_at_breach), "esc": int(lv.marks == "escalated"),
-                    "soon": int(lv.marks == "due_soon"),
-                })
-                for pos, r in enumerate(lv.recipients):
-                    rcp_rows.append({
-                        "k": resolved.key, "kind": kind, "level": lv.level, "pos": pos, "role": r.role,
-                        "t": r.template or lv.template, "ar": int(r.role in AGENCY_ROLES),
-                        "rr": ROUTE_ROLE.get(r.role, r.role),
-                    })
-    _insert_rows(conn, "sla_pol", ("r", "d", "k", "ds", "sds"), pol_rows)
-    _insert_rows(conn, "sla_lvl", ("k", "kind", "level", "name", "label", "off", "soff", "fo", "ub", "esc", "soon"),
-                 lvl_rows)
-    _insert_rows(conn, "sla_rcp", ("k", "kind", "level", "pos", "role", "t", "ar", "rr"), rcp_rows)
-
-
-def _load_directory_tables(sql: _Sql, directory: Directory) -> None:
-    """sla_route: (agency, role) → recipient and route; sla_dir: route → addresses."""
-    sql.temp("sla_route", "agency_pk BIGINT, role VARCHAR(40), recipient VARCHAR(200), route_key VARCHAR(200)")
+                         "sds": resolved.short_due_soon_days, "digest": _digest("pol", region, domain, resolved.key)})
+    slots = max([1] + [len(r.levels(kind)) for r in resolved_by_key.values() for kind in CLOCK_KINDS])
+    agencies = sorted({pk for pk, _role in directory.agency_routes})
+    ladder_rows: list[dict[str, Any]] = []
+    lvl_rows: list[dict[str, Any]] = []
+    rcpt_rows: list[dict[str, Any]] = []
+    for key, resolved in resolved_by_key.items():
+        for kind in CLOCK_KINDS:
+            levels = resolved.levels(kind)
+            ladder: dict[str, Any] = {"k": key, "kind": kind}
+            for slot in range(1, slots + 1):
+                fields = _level_fields(levels[slot - 1] if slot <= len(levels) else None)
+                ladder.update({f"{name}{slot}": value for name, value in fields.items()})
+            ladder_rows.append(ladder)
+            for slot, lv in enumerate(levels, start=1):
+                lid = len(lvl_rows) + 1
+                recipients = [row for akey in [0, *agencies] for row in _recipient_rows(lid, akey, lv, directory, as_of)]
+                # the level as the escalations see it: number, due-date offsets, recipients (payloads hold the
+                # as-of date and are left out)
+                digest = _digest("lvl", key, kind, slot, _level_fields(lv),
+                                 [(r["akey"], r["mode"], r["recipient"], r["route"]) for r in recipients])
+                lvl_rows.append({"lid": lid, "slot": slot, "k": key, "kind": kind, "name": lv.name, "label": lv.label,
+                                 "digest": digest, **_level_fields(lv)})
+                first = len(rcpt_rows) + 1
+                rcpt_rows += [{"rid": first + i, **row} for i, row in enumerate(recipients)]
+    digests = sorted({row["digest"] for row in pol_rows} | {row["digest"] for row in lvl_rows})
+    for row in (*pol_rows, *lvl_rows):
+        row["fresh"] = int(known is None or row["digest"] not in known)
+    fresh = any(row["fresh"] for row in (*pol_rows, *lvl_rows))
+    slot_columns = ", ".join(f"{name}{slot} INTEGER" for slot in range(1, slots + 1) for name in _SLOT_FIELDS)
+    payload_type = "JSON" if sql.pg else "TEXT"
+    sql.temp("sla_pol", "region_code VARCHAR(6), domain VARCHAR(32), policy_key VARCHAR(80), "
+             "due_soon INTEGER, short_due_soon INTEGER, fresh INTEGER")
+    sql.temp("sla_ladder", f"policy_key VARCHAR(80), kind VARCHAR(16), {slot_columns}")
+    sql.temp("sla_lvl", "lid INTEGER, slot INTEGER, policy_key VARCHAR(80), kind VARCHAR(16), name VARCHAR(40), "
+             "label VARCHAR(200), level INTEGER, o INTEGER, s INTEGER, fo INTEGER, ub INTEGER, esc INTEGER, "
+             "soon INTEGER, fresh INTEGER")
+    sql.temp("sla_rcpt", "rid INTEGER, lid INTEGER, akey BIGINT, mode INTEGER, recipient VARCHAR(200), "
+             f"route_key VARCHAR(200), payload {payload_type}")
+    sql.temp("sla_agency", "pk BIGINT")
     sql.temp("sla_dir", "route_key VARCHAR(200), channel VARCHAR(16), address VARCHAR(300), addr_key VARCHAR(16)")
-    routes = [{"a": a, "r": role, "rc": rc, "rk": rk} for (a, role), (rc, rk) in directory.agency_routes.items()]
-    _insert_rows(sql.conn, "sla_route", ("a", "r", "rc", "rk"), routes)
+    _insert_rows(conn, "sla_pol", ("r", "d", "k", "ds", "sds", "fresh"), pol_rows)
+    sql.values("sla_pol", (("region_code", "r", "VARCHAR(6)"), ("domain", "d", "VARCHAR(32)"),
+                           ("policy_key", "k", "VARCHAR(80)"), ("due_soon", "ds", "INTEGER"),
+                           ("short_due_soon", "sds", "INTEGER"), ("fresh", "fresh", "INTEGER")), pol_rows)
+    sql.values("sla_ladder", (("policy_key", "k", "VARCHAR(80)"), ("kind", "kind", "VARCHAR(16)"),
+                              *((f"{n}{s}", f"{n}{s}", "INTEGER") for s in range(1, slots + 1) for n in _SLOT_FIELDS)),
+               ladder_rows)
+    sql.inline_params["agencies"] = agencies
+    _insert_rows(conn, "sla_ladder", ("k", "kind", *(f"{n}{s}" for s in range(1, slots + 1) for n in _SLOT_FIELDS)),
+                 ladder_rows)
+    _insert_rows(conn, "sla_lvl", ("lid", "slot", "k", "kind", "name", "label", *_SLOT_FIELDS, "fresh"), lvl_rows)
+    _insert_rows(conn, "sla_rcpt", ("rid", "lid", "akey", "mode", "recipient", "route", "payload"), rcpt_rows)
+    _insert_rows(conn, "sla_agency", ("pk",), [{"pk": pk} for pk in agencies])
     entries = [{"rk": e.route_key, "c": e.channel, "ad": e.address, "k": e.addr_key} for e in directory.entries]
-    _insert_rows(sql.conn, "sla_dir", ("rk", "c", "ad", "k"), entries)
+    _insert_rows(conn, "sla_dir", ("rk", "c", "ad", "k"), entries)
+    # Indexes, so that a nested loop over them (chosen for a daily run's few rows) is a probe, never a scan.
+    for name, columns in (("sla_lvl", "lid"), ("sla_rcpt", "lid, akey"), ("sla_rcpt", "rid"), ("sla_dir", "route_key"),
+                          ("sla_agency", "pk")):
+        conn.exec_driver_sql(f"CREATE INDEX ix_{name}_{columns.replace(', ', '_')} ON {name} ({columns})")
     if sql.pg:
-        for name in ("sla_pol", "sla_lvl", "sla_rcp", "sla_route", "sla_dir"):
-            sql.conn.exec_driver_sql(f"ANALYZE {name}")
+        for name in ("sla_pol", "sla_ladder", "sla_lvl", "sla_rcpt", "sla_agency", "sla_dir"):
+            conn.exec_driver_sql(f"ANALYZE {name}")
+    return slots, digests, fresh
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _recipient_rows(lid: int, akey: int, lv: LevelSpec, directory: Directory, as_of: dt.date) -> list[dict[str, Any]]:
+    """The recipients of one level for clocks addressed to agency ``akey`` (0: none) — what
+    ``sla.escalation.level_recipients`` gives, with the parts that depend on the case left to SQL."""
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for r in lv.recipients:
+        if r.role not in AGENCY_ROLES:
+            mode, recipient, route = _BY_CASE, f"{r.role}:", f"{ROUTE_ROLE[r.role]}@"
+        elif akey and (akey, r.role) in directory.agency_routes:
+            mode, (recipient, route) = _AGENCY, directory.agency_routes[(akey, r.role)]
+        else:
+            mode, recipient, route = _UNRESOLVED, f"unresolved:{r.role}:", OPERATOR_ROUTE
+        payload = json.dumps({"template": r.template or lv.template, "role": r.role, "as_of": as_of.isoformat()})
+        out.setdefault((mode, recipient), {"lid": lid, "akey": akey, "mode": mode, "recipient": recipient,
+                                           "route": route, "payload": payload})
+    return list(out.values())
 
 
 def _t(statement: str) -> TextClause:
@@ -446,6 +562,81 @@ def _t(statement: str) -> TextClause:
     if ":now" in statement:
         clause = clause.bindparams(bindparam("now", type_=DateTime(timezone=True)))
     return clause
+
+
+def _evaluated(sql: _Sql, slots: int, work: str) -> str:
+    """The clocks of the work set with their state, level and next check day on :d — the rules of
+    ``sla.escalation.evaluate`` and ``sla.clocks.base_state``, in three layers so that each date is computed
+    once per clock: (1) the dates — each level's due date (``sla.escalation.level_due_on``: offsets ≤ 0 from
+    the official deadline, > 0 from ``breach_after``, the later reading of make-up working days, 民法典
+    Art. 203 — no agency is accused a day early) and the start of the due-soon window; (2) whether the clock
+    runs (:func:`sla.clocks.is_open`) and which levels are active (from the due date on; a reminder only up
+    to ``breach_after``); (3) state, highest active level, and the next day any of this can change.
+    Columns also carry what listing the escalations needs (case, recommendation, policy, ``akey``: the
+    addressee agency as a key of ``sla_rcpt`` — 0 when the clock has none or the directory does not know it —
+    and ``recheck``: the clock was re-derived since the last run)."""
+    d, add = sql.date(), sql.add_days
+    numbers = range(1, slots + 1)
+    window = "(CASE WHEN c.short_period THEN p.short_due_soon ELSE p.due_soon END)"
+    dates = ", ".join(
+        f"ld.l{i}, ld.ub{i}, ld.esc{i}, ld.soon{i}, "
+        + add(f"(CASE WHEN ld.fo{i} = 1 THEN c.deadline_official WHEN ld.fo{i} = 0 THEN c.breach_after END)",
+              f"(CASE WHEN c.short_period THEN ld.s{i} ELSE ld.o{i} END)")
+        + f" AS due{i}"
+        for i in numbers
+    )
+    layer1 = f"""
+        SELECT c.id, c.{sql.tid} AS tid, c.state AS old_state, c.level AS old_level, c.next_check_on AS old_next,
+               c.kind, c.recommendation_pk, c.start_on, c.breach_after, c.outcome, c.resolved_on,
+               CASE WHEN c.next_check_on = {sql.date("recheck")} THEN 1 ELSE 0 END AS recheck,
+               CASE WHEN c.outcome IS NOT NULL AND (c.resolved_on IS NULL OR c.resolved_on <= {d}) THEN 1 ELSE 0
+               END AS stopped,
+               CASE WHEN c.start_on <= {d} AND c.breach_after IS NOT NULL
+                         AND (c.outcome IS NULL OR c.resolved_on > {d}) THEN 1 ELSE 0 END AS is_open,
+               k.case_id, k.region_code, p.policy_key, {add("c.deadline_official", f"-{window}")} AS soon_from,
+               {sql.agency_key("r.agency_pk")} AS akey, p.fresh AS pol_fresh,
+               {dates}
+        FROM clocks c
+        JOIN cases k ON k.id = c.case_pk
+        JOIN {sql.source("sla_pol", "p")} ON p.region_code = k.region_code AND p.domain = k.domain
+        JOIN {sql.source("sla_ladder", "ld")} ON ld.policy_key = p.policy_key AND ld.kind = c.kind
+        LEFT JOIN recommendations r ON r.id = c.recommendation_pk
+        WHERE {work}
+        {sql.fence}"""
+    active = ", ".join(
+        f"CASE WHEN v.is_open = 1 AND v.due{i} <= {d} AND (v.ub{i} = 0 OR {d} <= v.breach_after) THEN 1 ELSE 0 END "
+        f"AS a{i}"
+        for i in numbers
+    )
+    layer2 = f"SELECT v.*, {active} FROM ({layer1}) v {sql.fence}"
+
+    def any_(flag: str) -> str:
+        return " OR ".join(f"(e.a{i} = 1 AND e.{flag}{i} = 1)" for i in numbers)
+
+    level = " ".join(f"WHEN e.a{i} = 1 THEN e.l{i}" for i in reversed(numbers))
+    next_day = sql.least(
+        f"CASE WHEN e.start_on > {d} THEN e.start_on END",
+        f"CASE WHEN e.outcome IS NOT NULL AND e.resolved_on > {d} THEN e.resolved_on END",
+        f"CASE WHEN e.soon_from > {d} THEN e.soon_from END",
+        f"CASE WHEN {add('e.breach_after', '1')} > {d} THEN {add('e.breach_after', '1')} END",
+        *(f"CASE WHEN e.breach_after IS NOT NULL AND e.due{i} > {d} THEN e.due{i} END" for i in numbers),
+    )
+    carried = ", ".join(f"e.a{i}, e.due{i}" for i in numbers)
+    return f"""
+        SELECT e.id, e.tid, e.old_state, e.old_level, e.old_next, e.kind, e.recommendation_pk, e.case_id,
+            e.region_code, e.policy_key, e.akey, e.pol_fresh, e.recheck, {carried},
+            CASE
+                WHEN e.stopped = 1 THEN e.outcome
+                WHEN e.start_on IS NULL OR e.start_on > {d} THEN 'pending'
+                WHEN e.breach_after IS NULL THEN 'calendar_missing'
+                WHEN {d} > e.breach_after THEN CASE WHEN {any_('esc')} THEN 'escalated' ELSE 'breached' END
+                WHEN {d} >= e.soon_from OR {any_('soon')} THEN 'due_soon'
+                ELSE 'running'
+            END AS state,
+            CASE {level} END AS level,
+            CASE WHEN e.stopped = 1 THEN NULL ELSE {next_day} END AS next_check_on
+        FROM ({layer2}) e
+        {sql.fence}"""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -482,11 +673,14 @@ def evaluate_clocks(
 ) -> EvaluationReport:
     """Give clocks their state and level on ``as_of`` and enqueue the escalations due, set-based, atomically.
 
-    Daily mode reads only clocks whose ``next_check_on`` has come (an index range); every other open clock
-    provably has the same state, level and due levels as at its last evaluation. Full mode reads them all.
-    Evaluations of one store take turns (a transaction-scoped advisory lock per schema on PostgreSQL, the
-    write lock on SQLite), so the second of two concurrent sweeps finds the work done; the unique keys of
-    ``escalations`` and ``outbox`` would refuse a duplicate even without the lock.
+    Daily mode reads only clocks whose ``next_check_on`` has come; every other open clock provably has the same
+    state, level and due levels as at its last evaluation. Full mode reads them all. Whatever the number of
+    clocks the work is a count, one ``INSERT … SELECT`` of the escalations due and not enqueued yet together
+    with their outbox messages, and one ``UPDATE`` of only the clocks whose state, level or next check day
+    changed (``IS DISTINCT FROM``; an unchanged clock is not written). Evaluations of one store take turns (a
+    transaction-scoped advisory lock per schema on PostgreSQL, the write lock on SQLite), so the second of two
+    concurrent sweeps finds the work done; the unique keys of ``escalations`` (clock, level, recipient) and
+    ``outbox`` (dedupe key) refuse a duplicate even without the lock.
     """
     factory = factory or open_store()
     policy = policy or load_policy()
@@ -497,172 +691,51 @@ def evaluate_clocks(
         sql = _Sql(conn)
         if sql.pg:  # one evaluation at a time per store (schema); SQLite's write lock does the same
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pilhub.sla.evaluate:' || current_schema()))"))
-            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-            # SSD storage: a work set of a few per cent of the clocks is cheaper by index than by scan.
-            conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
+            # Compiling these long expressions (JIT) costs more than it saves at this size.
+            conn.exec_driver_sql("SET LOCAL jit = off")
         last = _last_run(session)  # read under the lock: the previous evaluation has committed
         report.mode = _mode(last, as_of, policy, full)
         directory = Directory.build(session, policy)
-        _load_policy_tables(sql, policy)
-        _load_directory_tables(sql, directory)
+        # What the last run has enqueued is known level by level: for a level and an assignment of cases to a
+        # policy that were in force then, every escalation due by its as-of date exists (each run enqueues all
+        # that are due, and a clock not evaluated had no level falling due — its next check day says so).
+        known = set(last.level_digests or []) if last is not None and as_of >= last.as_of else None
+        slots, digests, fresh = _load_tables(sql, policy, directory, as_of, known)
+        if sql.pg and report.mode == "full":
+            conn.exec_driver_sql("SET LOCAL work_mem = '512MB'")
+            if known is None or fresh:
+                # Every due level of every clock is checked against the store: hash anti-join and the sort of a
+                # backlog's escalations in memory. The row estimates of the computed filters are guesses; a
+                # nested loop chosen on a guess that meets a million rows is the one plan that must not happen.
+                conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
+        elif sql.pg:  # a few per cent of the clocks: index probes (escalations' unique key, row addresses)
+            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         d = sql.date()
-        params: dict[str, Any] = {"d": as_of if sql.pg else as_of.isoformat()}
-
-        # The work set: clocks whose day has come (daily: an index range on next_check_on) or all (full), with
-        # what evaluation needs. ``recheck`` marks clocks a recompute changed since the last run.
-        where = f"WHERE c.next_check_on <= {d}" if report.mode == "daily" else ""
-        params["recheck"] = CHECK_NOW if sql.pg else CHECK_NOW.isoformat()
-        params["last"] = (last.as_of if sql.pg else last.as_of.isoformat()) if last is not None else params["recheck"]
-        sql.temp_as("sla_eval", f"""
-            SELECT c.id AS clock_pk, c.kind, c.start_on, c.deadline_official, c.breach_after, c.outcome,
-                   c.resolved_on, c.short_period, r.agency_pk, k.case_id, k.region_code, p.policy_key,
-                   CASE WHEN c.short_period THEN p.short_due_soon ELSE p.due_soon END AS due_soon,
-                   CASE WHEN {sql.open_clock()} THEN 1 ELSE 0 END AS is_open,
-                   CASE WHEN c.next_check_on = {sql.date("recheck")} THEN 1 ELSE 0 END AS recheck
-            FROM clocks c
-            JOIN cases k ON k.id = c.case_pk
-            LEFT JOIN recommendations r ON r.id = c.recommendation_pk
-            LEFT JOIN sla_pol p ON p.region_code = k.region_code AND p.domain = k.domain
-            {where}
-        """, params, analyze=True)
-        report.evaluated = conn.execute(text("SELECT COUNT(*) FROM sla_eval")).scalar_one()
-        # Every level of every clock in the work set: its due date and whether it is active on :d.
-        sql.temp_as("sla_lv", f"""
-            SELECT e.clock_pk, l.level, l.name, l.label, l.escalates, l.soon, {sql.due_on()} AS due_on,
-                   CASE WHEN e.is_open = 1 AND {sql.due_on()} <= {d}
-                             AND (l.until_breach = 0 OR {d} <= e.breach_after) THEN 1 ELSE 0 END AS active
-            FROM sla_eval e
-            JOIN sla_lvl l ON l.policy_key = e.policy_key AND l.kind = e.kind
-            WHERE e.breach_after IS NOT NULL
-        """, params, analyze=True)
-        # State, level and the next day anything can change (sla.escalation.evaluate, sla.clocks.base_state).
-        next_day = sql.least(
-            f"CASE WHEN e.start_on > {d} THEN e.start_on END",
-            f"CASE WHEN e.outcome IS NOT NULL AND e.resolved_on > {d} THEN e.resolved_on END",
-            f"CASE WHEN {sql.add_days('e.deadline_official', '-e.due_soon')} > {d} "
-            f"THEN {sql.add_days('e.deadline_official', '-e.due_soon')} END",
-            f"CASE WHEN {sql.add_days('e.breach_after', '1')} > {d} THEN {sql.add_days('e.breach_after', '1')} END",
-            "a.next_level",
+        params: dict[str, Any] = {
+            "d": as_of if sql.pg else as_of.isoformat(),
+            "recheck": CHECK_NOW if sql.pg else CHECK_NOW.isoformat(),
+            "now": now,
+            **sql.inline_params,
+        }
+        # The work set: clocks whose day has come (daily) or all (full), by a sequential read — an index on
+        # next_check_on would turn every state change into a write of all indexes (migration 0006).
+        work = f"c.next_check_on <= {d}" if report.mode == "daily" else "1 = 1"
+        # So a run need only check against the store the levels due since the last run, every level of a
+        # re-derived clock, and the levels and assignments the last run did not have (a policy edit: a full
+        # run, whose cost then follows what the edit changed); whatever was enqueued before is skipped anyway
+        # (anti-join, unique key). Without a last run, or for an earlier as-of date, everything is checked.
+        newly = None
+        if known is not None and last is not None:
+            params["last"] = last.as_of if sql.pg else last.as_of.isoformat()
+            newly = f"(u.due_on > {sql.date('last')} OR u.recheck = 1 OR u.fresh = 1)"
+        apply = _apply_pg if sql.pg else _apply_sqlite
+        report.evaluated, report.states_changed, report.enqueued, report.messages = apply(
+            sql, _evaluated(sql, slots, work), work, slots, newly, params
         )
-        sql.temp_as("sla_new", f"""
-            SELECT e.clock_pk,
-                CASE
-                    WHEN e.outcome IS NOT NULL AND (e.resolved_on IS NULL OR e.resolved_on <= {d}) THEN e.outcome
-                    WHEN e.start_on IS NULL OR e.start_on > {d} THEN 'pending'
-                    WHEN e.breach_after IS NULL THEN 'calendar_missing'
-                    WHEN {d} > e.breach_after THEN CASE WHEN a.esc = 1 THEN 'escalated' ELSE 'breached' END
-                    WHEN {d} >= {sql.add_days('e.deadline_official', '-e.due_soon')} OR a.soon = 1 THEN 'due_soon'
-                    ELSE 'running'
-                END AS state,
-                CASE WHEN e.is_open = 1 THEN a.level END AS level,
-                CASE WHEN e.outcome IS NOT NULL AND (e.resolved_on IS NULL OR e.resolved_on <= {d}) THEN NULL
-                     ELSE {next_day} END AS next_check_on
-            FROM sla_eval e
-            LEFT JOIN (
-                SELECT clock_pk, MAX(CASE WHEN active = 1 THEN level END) AS level,
-                       MAX(CASE WHEN active = 1 THEN escalates ELSE 0 END) AS esc,
-                       MAX(CASE WHEN active = 1 THEN soon ELSE 0 END) AS soon,
-                       MIN(CASE WHEN due_on > {d} THEN due_on END) AS next_level
-                FROM sla_lv GROUP BY clock_pk
-            ) a ON a.clock_pk = e.clock_pk
-        """, params)
-        # (daily: the work-set predicate again, so the planner reaches the rows through the same index)
-        changed = conn.execute(text(f"""
-            UPDATE clocks SET state = n.state, level = n.level, next_check_on = n.next_check_on
-            FROM sla_new n
-            WHERE clocks.id = n.clock_pk {where.replace("WHERE c.", "AND clocks.")}
-              AND (clocks.state <> n.state OR {sql.distinct('clocks.level', 'n.level')}
-                   OR {sql.distinct('clocks.next_check_on', 'n.next_check_on')})
-        """), params)
-        report.states_changed = changed.rowcount
-
-        # Due escalations (first role wins where two roles reach the same recipient). A daily run need only
-        # look at levels due since the last run, and at every level of a re-derived clock; whatever was
-        # enqueued before is skipped by the unique key.
-        newly = (f"AND (lv.due_on > {sql.date('last')} OR e.recheck = 1)" if report.mode == "daily" else "")
-        recipient = ("CASE WHEN rc.agency_role = 1 "
-                     "THEN COALESCE(ar.recipient, 'unresolved:' || rc.role || ':' || e.case_id) "
-                     "ELSE rc.role || ':' || e.case_id END")
-        route = ("CASE WHEN rc.agency_role = 1 THEN COALESCE(ar.route_key, 'operator') "
-                 "ELSE rc.route_role || '@' || e.region_code END")
-        sql.temp_as("sla_due", f"""
-            SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.clock_pk, x.level, x.recipient ORDER BY x.pos) AS rn
-            FROM (
-                SELECT lv.clock_pk, lv.level, lv.name AS level_name, lv.label, rc.role, rc.template,
-                       {recipient} AS recipient, {route} AS route_key, e.case_id, lv.due_on, rc.pos
-                FROM sla_lv lv
-                JOIN sla_eval e ON e.clock_pk = lv.clock_pk
-                JOIN sla_rcp rc ON rc.policy_key = e.policy_key AND rc.kind = e.kind AND rc.level = lv.level
-                LEFT JOIN sla_route ar ON ar.agency_pk = e.agency_pk AND ar.role = rc.role
-                WHERE lv.active = 1 {newly}
-            ) x
-        """, params)
-        # Each due escalation with each address it reaches (the message rows to write).
-        sql.temp_as("sla_addr", """
-            SELECT u.clock_pk, u.level, u.level_name, u.label, u.recipient, u.role, u.template, u.due_on,
-                   dir.channel, dir.addr_key, REPLACE(dir.address, '{case_id}', u.case_id) AS address
-            FROM sla_due u JOIN sla_dir dir ON dir.route_key = u.route_key
-            WHERE u.rn = 1
-        """, params)
-        payload = sql.json_object({"template": "a.template", "role": "a.role", "as_of": d})
-        columns = ("dedupe_key, escalation_pk, channel, recipient, subject, body, payload, status, attempts, "
-                   "next_attempt_at, created_at")
-        values = (f"'esc:' || es.id || ':' || a.channel || ':' || a.addr_key, es.id, a.channel, a.address, a.label, "
-                  f"'', {payload}, 'pending', 0, :now, :now")
-        # Sorted inserts: concurrent sweeps take the unique-index locks in the same order (no deadlock). An
-        # escalation another sweep inserted first is skipped here, and its messages with it: that sweep wrote
-        # them in its own transaction.
-        insert_escalations = """
-            INSERT INTO escalations (clock_pk, level, level_name, recipient, due_on, enqueued_at)
-            SELECT clock_pk, level, level_name, recipient, due_on, :now FROM sla_due
-            WHERE rn = 1
-            ORDER BY clock_pk, level, recipient
-            ON CONFLICT DO NOTHING
-        """
-        if sql.pg:  # one statement: the messages of exactly the escalations this statement inserted
-            rows = conn.execute(_t(f"""
-                WITH es AS ({insert_escalations} RETURNING id, clock_pk, level, recipient),
-                msg AS (
-                    INSERT INTO outbox ({columns})
-                    SELECT {values}
-                    FROM es JOIN sla_addr a ON a.clock_pk = es.clock_pk AND a.level = es.level
-                                           AND a.recipient = es.recipient
-                    ORDER BY 1
-                    ON CONFLICT DO NOTHING
-                    RETURNING 1
-                )
-                SELECT es.level, COUNT(*), (SELECT COUNT(*) FROM msg) FROM es GROUP BY es.level
-            """), {**params, "now": now}).all()
-            report.enqueued = {int(level): int(n) for level, n, _ in rows}
-            report.messages = int(rows[0][2]) if rows else 0
-        else:  # SQLite: the write lock serialises sweeps; new escalations are found by their timestamp
-            conn.execute(_t(insert_escalations), {"now": now})
-            report.messages = conn.execute(_t(f"""
-                INSERT INTO outbox ({columns})
-                SELECT {values}
-                FROM sla_addr a
-                JOIN escalations es ON es.clock_pk = a.clock_pk AND es.level = a.level AND es.recipient = a.recipient
-                WHERE es.enqueued_at = :now
-                ORDER BY 1
-                ON CONFLICT DO NOTHING
-            """), {**params, "now": now}).rowcount
-            report.enqueued = {
-                int(level): int(n)
-                for level, n in conn.execute(_t("""
-                    SELECT u.level, COUNT(*) FROM sla_due u
-                    JOIN escalations es ON es.clock_pk = u.clock_pk AND es.level = u.level
-                                        AND es.recipient = u.recipient
-                    WHERE u.rn = 1 AND es.enqueued_at = :now
-                    GROUP BY u.level
-                """), {"now": now})
-            }
-        sql.drop("sla_pol", "sla_lvl", "sla_rcp", "sla_route", "sla_dir", "sla_eval", "sla_lv",
-                 "sla_new", "sla_due", "sla_addr")
-        if not sql.pg:  # the sqlite3 module reports no row count for UPDATE … FROM in some versions
-            report.states_changed = max(report.states_changed, 0)
+        sql.drop("sla_pol", "sla_ladder", "sla_lvl", "sla_rcpt", "sla_agency", "sla_dir", "sla_act", "sla_due")
         escalations = sum(report.enqueued.values())
         session.add(SlaSweepRun(as_of=as_of, mode=report.mode, policy_fingerprint=policy.fingerprint,
-                                rules_digest=derivation_config(policy).digest,
+                                rules_digest=derivation_config(policy).digest, level_digests=digests,
                                 evaluated=report.evaluated, escalations=escalations, messages=report.messages,
                                 started_at=now, finished_at=dt.datetime.now(dt.UTC)))
         if escalations or report.messages:
@@ -674,6 +747,171 @@ def evaluate_clocks(
                         "messages": report.messages, "policy": policy.fingerprint},
             )
     return report
+
+
+def _active(slots: int, ev: str = "ev") -> str:
+    """The active levels of the evaluated clocks (one row each), with the addressee agency key (``akey``)."""
+    numbers = range(1, slots + 1)
+    pick = " ".join(f"WHEN {i} THEN e.{{0}}{i}" for i in numbers)
+    return f"""
+        SELECT e.id AS clock_pk, l.lid, l.level, CASE l.slot {pick.format('due')} END AS due_on,
+               e.akey, e.case_id, e.region_code, e.recheck,
+               CASE WHEN l.fresh = 1 OR e.pol_fresh = 1 THEN 1 ELSE 0 END AS fresh
+        FROM {ev} e
+        JOIN sla_lvl l ON l.policy_key = e.policy_key AND l.kind = e.kind
+        WHERE e.level IS NOT NULL AND CASE l.slot {pick.format('a')} END = 1
+    """
+
+
+_ACT_COLUMNS = ("clock_pk BIGINT, lid INTEGER, level INTEGER, due_on DATE, akey BIGINT, case_id VARCHAR(64), "
+                "region_code VARCHAR(6), recheck INTEGER, fresh INTEGER")
+
+
+def _due(sql: _Sql, newly: str | None, active: str = "sla_act") -> str:
+    """The escalations due on :d and not enqueued yet: one row per (clock, active level, recipient) of
+    ``sla_act`` — in a daily run (``newly``) only levels due since the last run or of re-derived clocks — that
+    is not in ``escalations`` (an anti-join on its unique key: a hash anti-join in a full run, index probes in
+    a daily one). Rows carry ids of the small policy tables (``lid`` the level, ``rid`` the recipient row)
+    rather than names, labels and payloads."""
+    recipient = "(CASE WHEN rc.mode = 1 THEN rc.recipient ELSE rc.recipient || u.case_id END)"
+    return f"""
+        SELECT u.clock_pk, u.level, u.lid, u.due_on, {recipient} AS recipient,
+               CASE WHEN rc.mode = 0 THEN rc.route_key || u.region_code ELSE rc.route_key END AS route_key,
+               u.case_id, rc.rid
+        FROM {active} u
+        JOIN sla_rcpt rc ON rc.lid = u.lid AND rc.akey = u.akey
+        WHERE {f"{newly} AND " if newly else ""}NOT EXISTS (
+            SELECT 1 FROM escalations x WHERE x.clock_pk = u.clock_pk AND x.level = u.level AND x.recipient = {recipient})
+    """
+
+
+def _changed(sql: _Sql, ev: str = "ev") -> str:
+    return (f"{sql.distinct(f'{ev}.state', f'{ev}.old_state')} OR {sql.distinct(f'{ev}.level', f'{ev}.old_level')} "
+            f"OR {sql.distinct(f'{ev}.next_check_on', f'{ev}.old_next')}")
+
+
+#: A message per address of the escalation's route (dedupe key ``esc:<id>:<channel>:<address key>``); its text
+#: is rendered when it is sent (``hub.notify``) from the template and role in the payload.
+_OUTBOX_COLUMNS = ("dedupe_key, escalation_pk, channel, recipient, subject, body, payload, status, attempts, "
+                   "next_attempt_at, created_at")
+
+
+def _message(escalation_id: str) -> str:
+    return (f"'esc:' || {escalation_id} || ':' || dir.channel || ':' || dir.addr_key, {escalation_id}, "
+            "dir.channel, REPLACE(dir.address, '{case_id}', u.case_id), l.label, '', rc.payload, 'pending', 0, "
+            ":now, :now")
+
+
+_Applied = tuple[int, int, dict[int, int], int]
+
+
+def _apply_pg(
+    sql: _Sql, evaluated: str, work: str, slots: int, newly: str | None, params: dict[str, Any]
+) -> _Applied:
+    """PostgreSQL: evaluate the work set once, update the clocks whose evaluation changed, insert the
+    escalations due and their outbox messages — all in the transaction of the states (the transactional outbox:
+    all or nothing).
+
+    1. The evaluation goes into a temporary table (``sla_ev``: only the clocks to write or with a level due) by
+       ``CREATE TABLE … AS``, the one kind of writing statement whose query PostgreSQL runs in parallel workers
+       (the policy tables are ``VALUES`` lists for this — :meth:`_Sql.values`); it is analysed, so the planner —
+       which cannot estimate the computed filters of the evaluation — knows how many rows the next statements
+       meet (index probes for a daily run's few, hash joins for a full run's million).
+    2. The update joins on the row address read in step 1: a clock another transaction changed meanwhile (a
+       recompute, which marks it for the next run) is skipped rather than overwritten with a state computed
+       from its old dates; a TID scan fetches exactly the changed rows.
+    3. The escalations due (active levels × recipients, less those in ``escalations``) and their messages in
+       one statement. Escalation ids are drawn before the insert, in key order (both indexes of
+       ``escalations`` grow at their right edge), so each message is built from the row of its escalation.
+       Plain inserts, no ``ON CONFLICT``: the anti-join, read under the advisory lock, has left out everything
+       enqueued before, and should a duplicate come anyway the unique key raises and the whole transaction
+       rolls back. Nothing is written twice, and nothing half.
+    """
+    conn = sql.conn
+    changed = _changed(sql)
+    # The work set is read by a (parallel) sequential scan and joined by hashing whatever its size: the filter
+    # on computed next-check days cannot be estimated, and a nested loop chosen on a low guess probes cases
+    # and recommendations once per row.
+    nestloop = conn.exec_driver_sql("SHOW enable_nestloop").scalar_one()  # restored for the statements below
+    conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
+    conn.execute(text(f"CREATE TEMP TABLE sla_ev ON COMMIT DROP AS SELECT * FROM ({evaluated}) ev "
+                      f"WHERE ev.level IS NOT NULL OR {changed}"), params)
+    if nestloop == "on":
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = on")
+    conn.exec_driver_sql("ANALYZE sla_ev")
+    evaluated_n = conn.execute(text(f"SELECT COUNT(*) FROM clocks c WHERE {work}"), params).scalar_one()
+    updated = conn.execute(text(f"""
+        UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on
+        FROM sla_ev ev
+        WHERE clocks.ctid = ANY(ARRAY(SELECT tid FROM sla_ev ev WHERE {changed})) AND clocks.ctid = ev.tid
+          AND ({changed})
+    """)).rowcount
+    sequence = conn.execute(text("SELECT CAST(CAST(pg_get_serial_sequence('escalations', 'id') AS regclass) "
+                                 "AS oid)")).scalar_one()
+    active = f"({_active(slots, 'sla_ev')})"
+    messages, by_level = conn.execute(_t(f"""
+        WITH due AS MATERIALIZED (
+            SELECT nextval(CAST({int(sequence)} AS regclass)) AS id, x.*
+            FROM ({_due(sql, newly, active)} ORDER BY 1, 2, 5) x
+        ),
+        es AS (
+            INSERT INTO escalations (id, clock_pk, level, level_name, recipient, due_on, enqueued_at)
+            SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now
+            FROM due u JOIN sla_lvl l ON l.lid = u.lid
+            RETURNING level
+        ),
+        msg AS (
+            INSERT INTO outbox ({_OUTBOX_COLUMNS})
+            SELECT {_message("u.id")}
+            FROM due u JOIN sla_dir dir ON dir.route_key = u.route_key
+                 JOIN sla_lvl l ON l.lid = u.lid JOIN sla_rcpt rc ON rc.rid = u.rid
+            RETURNING 1
+        )
+        SELECT (SELECT COUNT(*) FROM msg),
+               (SELECT string_agg(level || ':' || n, ',') FROM (SELECT level, COUNT(*) AS n FROM es GROUP BY level) g)
+    """), params).one()
+    enqueued = {int(k): int(v) for k, v in (part.split(":") for part in by_level.split(","))} if by_level else {}
+    return int(evaluated_n), max(int(updated), 0), enqueued, int(messages)
+
+
+def _apply_sqlite(
+    sql: _Sql, evaluated: str, work: str, slots: int, newly: str | None, params: dict[str, Any]
+) -> _Applied:
+    """SQLite (the write lock serialises sweeps): the same steps as statements over temporary tables; new
+    escalations are found by their enqueue timestamp."""
+    conn = sql.conn
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.ev")
+    conn.execute(text(f"CREATE TEMP TABLE ev AS {evaluated}"), params)
+    sql.temp("sla_act", _ACT_COLUMNS)
+    conn.execute(text(f"INSERT INTO sla_act {_active(slots)}"), params)
+    sql.temp("sla_due", "clock_pk BIGINT, level INTEGER, lid INTEGER, due_on DATE, recipient VARCHAR(200), "
+             "route_key VARCHAR(200), case_id VARCHAR(64), rid INTEGER")
+    conn.execute(text(f"INSERT INTO sla_due {_due(sql, newly)}"), params)
+    conn.execute(_t("""
+        INSERT INTO escalations (clock_pk, level, level_name, recipient, due_on, enqueued_at)
+        SELECT u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now FROM sla_due u JOIN sla_lvl l ON l.lid = u.lid
+        ORDER BY u.clock_pk, u.level, u.recipient
+        ON CONFLICT DO NOTHING
+    """), params)
+    new = ("JOIN escalations es ON es.clock_pk = u.clock_pk AND es.level = u.level AND es.recipient = u.recipient "
+           "AND es.enqueued_at = :now")
+    messages = conn.execute(_t(f"""
+        INSERT INTO outbox ({_OUTBOX_COLUMNS})
+        SELECT {_message("es.id")}
+        FROM sla_due u {new} JOIN sla_dir dir ON dir.route_key = u.route_key
+             JOIN sla_lvl l ON l.lid = u.lid JOIN sla_rcpt rc ON rc.rid = u.rid
+        ORDER BY 1
+        ON CONFLICT DO NOTHING
+    """), params).rowcount
+    enqueued = {int(level): int(n) for level, n in conn.execute(
+        _t(f"SELECT u.level, COUNT(*) FROM sla_due u {new} GROUP BY u.level"), params)}
+    changed = conn.execute(text(f"""
+        UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on
+        FROM ev WHERE clocks.id = ev.tid AND ({_changed(sql)})
+    """), params).rowcount
+    evaluated_n = conn.execute(text("SELECT COUNT(*) FROM ev")).scalar_one()
+    sql.drop("ev")
+    return int(evaluated_n), max(changed, 0), enqueued, messages  # sqlite3 may not count UPDATE … FROM
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -226,6 +226,9 @@ class Clock(Base):
     """A statutory or promised deadline clock, derived from recorded events (never counted in place)."""
 
     __tablename__ = "clocks"
+    # migration 0006: the sweep rewrites state/level/next_check_on; with no index on them and room on the page
+    # (fillfactor), PostgreSQL updates a clock in place without touching any index (HOT).
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     clock_key: Mapped[str] = mapped_column(String(200), unique=True)  # e.g. "reply:<rec_number>"
@@ -236,8 +239,8 @@ class Clock(Base):
     period: Mapped[str | None] = mapped_column(String(8))  # "2m", "15d" …; None for promised dates
     deadline_official: Mapped[date | None] = mapped_column(Date)
     deadline_all_weekends: Mapped[date | None] = mapped_column(Date)
-    breach_after: Mapped[date | None] = mapped_column(Date, index=True)  # the later of the two readings
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    breach_after: Mapped[date | None] = mapped_column(Date)  # the later of the two readings
+    state: Mapped[str] = mapped_column(String(20))  # not indexed (migration 0006)
     level: Mapped[int | None] = mapped_column(Integer)
     met_on: Mapped[date | None] = mapped_column(Date)
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -252,8 +255,9 @@ class Clock(Base):
     short_period: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The next day the state, level or due escalations can change (None: not before the inputs change), so
-    # the daily sweep evaluates only the clocks whose day has come, through an index.
-    next_check_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # the daily sweep evaluates only the clocks whose day has come. Not indexed since migration 0006: an index
+    # would turn each of the sweep's updates into a write of every index of the table.
+    next_check_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Escalation(Base):
@@ -551,6 +555,10 @@ class SlaSweepRun(Base):
     messages: Mapped[int] = mapped_column(BigInteger, default=0)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Digests of the ladder levels (with their resolved recipients) and of the (region, domain) → policy
+    # assignments in force at this run (migration 0006): the next run checks only levels due since this run's
+    # as-of date against the store, except for a level or an assignment that is new (``sla.sweep``).
+    level_digests: Mapped[list[Any] | None] = mapped_column(default=None)
 
 
 # --- matching (migration 0005) --------------------------------------------------------

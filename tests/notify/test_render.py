@@ -61,9 +61,9 @@ def test_every_template_renders_the_facts_a_recipient_needs(swept) -> None:  # t
 
 
 def test_both_readings_are_shown_where_they_differ(swept) -> None:  # type: ignore[no-untyped-def]
-    with swept() as s:
-        message = _messages(swept, "breach_alert")[0]
-        context = message_context(s, message)
+    with swept() as s:  # a reply clock's alert (a promised rectification date has one reading only)
+        contexts = [message_context(s, m) for m in _messages(swept, "breach_alert")]
+    context = next(c for c in contexts if c["kind"] == "reply")
     context.update(deadline_official=dt.date(2024, 10, 12), deadline_all_weekends=dt.date(2024, 10, 14), differs=True)
     body = render("breach_alert", context).body
     assert "2024年10月12日（调休上班日按“全部周末休息”口径计为2024年10月14日，以较晚日期认定是否逾期）" in body

@@ -100,3 +100,60 @@ def test_sql_and_python_agree_on_random_clocks(store_url: str) -> None:
         stored = {(k, lv, r) for k, lv, r in s.execute(
             select(Clock.clock_key, Escalation.level, Escalation.recipient).join(Clock, Clock.id == Escalation.clock_pk))}
     assert stored == expected and len(expected) > 100
+
+
+def _expected(factory: sessionmaker[Session], policy, day: dt.date) -> set[tuple[str, int, str]]:  # type: ignore[no-untyped-def]
+    """Every escalation due on ``day`` under ``policy`` (the Python reference), as (clock key, level, recipient)."""
+    out: set[tuple[str, int, str]] = set()
+    with factory() as s:
+        directory = Directory.build(s, policy)
+        rows = s.execute(select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
+                         .join(Case, Case.id == Clock.case_pk)
+                         .join(Recommendation, Recommendation.id == Clock.recommendation_pk)).all()
+    for clock, case_id, region, domain, agency_pk in rows:
+        for due in evaluate(_dates(clock), day, policy.resolve(region, domain)).active:
+            for recipient in level_recipients(due.level, directory, agency_pk=agency_pk, case_id=case_id,
+                                              region_code=region):
+                out.add((clock.clock_key, due.level.level, recipient))
+    return out
+
+
+def _stored(factory: sessionmaker[Session]) -> set[tuple[str, int, str]]:
+    with factory() as s:
+        return {(k, lv, r) for k, lv, r in s.execute(
+            select(Clock.clock_key, Escalation.level, Escalation.recipient).join(Clock, Clock.id == Escalation.clock_pk))}
+
+
+def test_a_policy_edit_reaches_clocks_past_the_edited_level(store_url: str) -> None:
+    """A full run after a policy edit checks against the store only what the edit changed and what fell due
+    since the last run — and that is enough: a recipient added to a level every clock has long passed gets
+    its escalations, an edit that changes no level adds nothing, and the store ends with exactly what the
+    Python rules call for."""
+    rng = random.Random(7)
+    factory = open_store(store_url)
+    _seed(factory, rng, per_case=80)
+    day = BASE + dt.timedelta(days=250)
+    evaluate_clocks(factory, as_of=day - dt.timedelta(days=1), policy=POLICY)
+    evaluate_clocks(factory, as_of=day, policy=POLICY)
+    assert _stored(factory) == _expected(factory, POLICY, day - dt.timedelta(days=1)) | _expected(factory, POLICY, day)
+
+    # 1. an edit that changes no level (a jurisdiction without cases): full run, nothing new, nothing missed
+    raw = POLICY.model_dump(mode="json")
+    raw["jurisdictions"] = [*raw["jurisdictions"], {"region_prefix": "3399", "name": "无案件的辖区"}]
+    untouched = type(POLICY).model_validate(raw)
+    before = _stored(factory)
+    report = evaluate_clocks(factory, as_of=day, policy=untouched)
+    assert report.mode == "full" and report.enqueued == {} and _stored(factory) == before
+
+    # 2. a recipient added to the breach alert (level 2), which most clocks passed months ago
+    raw = untouched.model_dump(mode="json")
+    level2 = next(lv for lv in raw["ladders"]["agency"]["levels"] if lv["level"] == 2)
+    level2["recipients"] = [*level2["recipients"], "superior_authority"]
+    edited = type(POLICY).model_validate(raw)
+    new = _expected(factory, edited, day) - before
+    assert any(level == 2 for _key, level, _r in new)  # the edit does call for new escalations of old levels
+    report = evaluate_clocks(factory, as_of=day, policy=edited)
+    assert report.mode == "full" and report.enqueued.get(2, 0) == sum(1 for _k, lv, _r in new if lv == 2)
+    assert _stored(factory) == before | new
+    # and the next daily run under the edited policy finds nothing left to do
+    assert evaluate_clocks(factory, as_of=day, policy=edited).enqueued == {}
