@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,33 @@ def _pg_schema_url(schema: str) -> str:
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+@contextmanager
+def pg_schema_urls(count: int = 1) -> Iterator[list[str]]:
+    """``count`` private, empty schemas on the test server as store URLs; dropped (and the hub's caches reset) after.
+
+    Skips visibly when PostgreSQL is not configured.
+    """
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_PG)
+    import sqlalchemy as sa
+
+    from hub.store.db import reset_caches
+
+    schemas = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        for schema in schemas:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield [_pg_schema_url(schema) for schema in schemas]
+    finally:
+        reset_caches()
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store URL: SQLite file, or a private PostgreSQL schema."""
@@ -54,21 +82,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'store.db'}"
         reset_caches()
         return
-    if not POSTGRES_URL:
-        pytest.skip(SKIP_PG)
-    import sqlalchemy as sa
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(schema)
-    finally:
-        reset_caches()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema_urls(1) as (url,):
+        yield url
 
 
 @pytest.fixture
@@ -123,3 +138,21 @@ def need_tool() -> Any:
 def chromium_flags() -> tuple[str, ...]:
     """Flags for a headless Chromium in a root container without a display."""
     return CHROMIUM_FLAGS
+
+
+@pytest.fixture
+def robot() -> Iterator[Any]:
+    """A group-robot webhook on loopback (:class:`tests.endpoints.Robot`)."""
+    from tests.endpoints import running_robot
+
+    with running_robot() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Any, int]]:
+    """An SMTP server on loopback and its port (:class:`tests.endpoints.MailSink` keeps what it gets)."""
+    from tests.endpoints import smtp_server
+
+    with smtp_server() as (sink, port):
+        yield sink, port

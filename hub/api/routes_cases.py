@@ -24,7 +24,7 @@ from hub.api.tokens import Principal
 from hub.personal_data import decrypt, mask_name
 from hub.registry.format import DOMAIN_LABELS, PROCEDURE_LABELS
 from hub.reports.clocklists import ClockQuery, clock_list
-from hub.reports.figures import DeadlineCache, RecFacts, ReplyFacts, classify, district_condition
+from hub.reports.figures import DeadlineCache, RecFacts, ReplyFacts, case_conditions, classify
 from hub.store.models import Case, Recommendation
 
 router = APIRouter(prefix="/api/v1", tags=["cases 案件（督办）"])
@@ -78,13 +78,7 @@ def list_cases(
 ) -> JSONResponse:
     """Case-level list without parties (no personal data)."""
     check_district(session, principal, district)
-    conds = []
-    if principal.region:
-        conds.append(Case.region_code.startswith(principal.region, autoescape=True))
-    if district:
-        conds.append(district_condition(district))
-    if domain:
-        conds.append(Case.domain == domain)
+    conds = case_conditions(district, domain, region_prefix=principal.region)
     if year is not None:
         conds.append(Case.opened_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     total = session.execute(select(func.count()).select_from(Case).where(*conds)).scalar_one()

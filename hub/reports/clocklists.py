@@ -17,11 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.registry.format import DOMAINS
-from hub.reports.figures import EARLIEST, LATEST, QueryError, clean_text, district_condition
+from hub.reports.figures import EARLIEST, LATEST, QueryError, case_conditions, clean_text
 from hub.store.models import Agency, Case, Clock, Escalation, Recommendation
 
 __all__ = ["LIST_STATES", "VIEWS", "ClockQuery", "clock_list"]
@@ -90,17 +90,6 @@ class ClockQuery:
         )
 
 
-def _case_conditions(q: ClockQuery) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if q.district:
-        conds.append(district_condition(q.district))
-    if q.domain:
-        conds.append(Case.domain == q.domain)
-    if q.region_prefix:
-        conds.append(Case.region_code.startswith(q.region_prefix, autoescape=True))
-    return conds
-
-
 def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -119,7 +108,7 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
         row.id: row
         for row in session.execute(
             select(Case.id, Case.case_id, Case.title, Case.district, Case.region_code, Case.domain, Case.status).where(
-                *_case_conditions(q)
+                *case_conditions(q.district, q.domain, q.region_prefix)
             )
         )
     }

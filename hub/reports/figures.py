@@ -57,6 +57,7 @@ __all__ = [
     "RecStatus",
     "ReplyFacts",
     "ReportQuery",
+    "case_conditions",
     "classify",
     "clean_text",
     "compute_figures",
@@ -391,14 +392,21 @@ def district_condition(district: str) -> ColumnElement[bool]:
     return Case.district == district
 
 
-def _case_conditions(q: ReportQuery) -> list[ColumnElement[bool]]:
+def case_conditions(
+    district: str | None = None, domain: str | None = None, region_prefix: str | None = None
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions on ``Case`` that every listing shares (reports, clock lists, the API's case list).
+
+    ``district`` is a district name or its 6-digit region code; ``region_prefix`` is matched literally
+    (``%`` and ``_`` escaped); each is optional.
+    """
     conds: list[ColumnElement[bool]] = []
-    if q.district:
-        conds.append(district_condition(q.district))
-    if q.domain:
-        conds.append(Case.domain == q.domain)
-    if q.region_prefix:
-        conds.append(Case.region_code.startswith(q.region_prefix, autoescape=True))
+    if district:
+        conds.append(district_condition(district))
+    if domain:
+        conds.append(Case.domain == domain)
+    if region_prefix:
+        conds.append(Case.region_code.startswith(region_prefix, autoescape=True))
     return conds
 
 
@@ -593,7 +601,7 @@ def compute_figures(
     if q.agency:
         agency = resolve_agency(session, q.agency)
         agency_missing = agency is None
-    scope = _Scope(q, agency, agency_missing, _case_conditions(q))
+    scope = _Scope(q, agency, agency_missing, case_conditions(q.district, q.domain, q.region_prefix))
 
     case_rows = session.execute(
         scope.cases(

@@ -28,7 +28,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,8 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.sandbox import Sandbox, start_sandbox
 from hub.store import open_store
-from hub.store.db import reset_caches
-from tests.conftest import POSTGRES_URL, SKIP_PG, _pg_schema_url
+from tests.conftest import pg_schema_urls
 
 CONNECTOR = "environment"
 AGENCY = "330800-sthj"
@@ -61,19 +59,8 @@ def twin_url(store_url: str, tmp_path: Path) -> Iterator[str]:
     if store_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'reference.db'}"
         return
-    if not POSTGRES_URL:  # pragma: no cover - store_url skipped already
-        pytest.skip(SKIP_PG)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(schema)
-    finally:
-        reset_caches()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema_urls(1) as (url,):
+        yield url
 
 
 def _prepared(url: str, sandbox: Sandbox) -> sessionmaker[Session]:

@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func, select
@@ -30,74 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub import audit
 from hub.store import open_store
 from hub.store.models import OutboxAttempt, OutboxMessage
+from tests.endpoints import Robot, free_port, smtp_server
 
 outbox = pytest.importorskip("hub.notify.outbox")
 email_mod = pytest.importorskip("hub.notify.email")
 webhook_mod = pytest.importorskip("hub.notify.webhook")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Robot:
-    """A DingTalk-style webhook receiver that can be down (HTTP 503) and records every accepted key."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.down = False
-        self.delay = delay
-        self.received: list[str] = []
-        self.refused = 0
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                self.rfile.read(length)
-                time.sleep(robot.delay)
-                if robot.down:
-                    robot.refused += 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                robot.received.append(self.headers["Idempotency-Key"])
-                body = b'{"errcode": 0, "errmsg": "ok"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:  # keep test output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=t0ken"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def robot() -> Iterator[Robot]:
-    r = Robot()
-    yield r
-    r.close()
-
-
-class MailSink:
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        from email import message_from_bytes
-
-        self.received.append(message_from_bytes(envelope.content)["X-Pilhub-Dedupe-Key"])
-        return "250 OK"
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
 
 
 def _enqueue(factory: sessionmaker[Session], prefix: str, channel: str, recipient: str, n: int) -> list[str]:
@@ -135,10 +67,8 @@ def _figures(expected: list[str], received: list[str]) -> dict[str, int]:
 
 
 def test_smtp_and_webhook_down_then_up_deliver_every_notice_exactly_once(store_url: str, robot: Robot) -> None:
-    from aiosmtpd.controller import Controller
-
     factory = open_store(store_url)
-    smtp_port = _free_port()
+    smtp_port = free_port()
     mail_keys = _enqueue(factory, "down-up", "email", "office@hbj.quzhou.example", 10)
     hook_keys = _enqueue(factory, "down-up", "webhook", robot.url, 10)
     channels = {
@@ -152,15 +82,10 @@ def test_smtp_and_webhook_down_then_up_deliver_every_notice_exactly_once(store_u
         assert report.sent == 0 and report.failed == 20 and report.dead == 0
     assert _statuses(factory) == {"failed": 20} and robot.refused == 30 and not robot.received
 
-    sink = MailSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
     robot.down = False
-    try:
+    with smtp_server(port=smtp_port) as (sink, _):
         report = outbox.send_pending(factory, channels=channels, now=start + timedelta(days=3))
         again = outbox.send_pending(factory, channels=channels, now=start + timedelta(days=4))
-    finally:
-        controller.stop()
     assert report.sent == 20 and again.claimed == 0
     assert _statuses(factory) == {"sent": 20}
     with factory() as s:
@@ -175,6 +100,7 @@ _SENDER = """
 import json, sys
 from hub.notify.outbox import send_pending
 from hub import audit
+from hub import audit
 from hub.store import open_store
 report = send_pending(open_store(sys.argv[1]), batch=4)
 print(json.dumps(report.as_dict()))
@@ -183,8 +109,6 @@ print(json.dumps(report.as_dict()))
 
 def test_two_senders_in_parallel_deliver_each_notice_exactly_once(store_url: str) -> None:
     factory = open_store(store_url)
-    with factory() as s, s.begin():  # an existing chain head: the first-append race on an empty chain is a
-        audit.append(s, actor="test", action="test.seed", object_type="test", object_id="0")  # separate, known bug
     robot = Robot(delay=0.01)  # slow enough that the two senders overlap
     try:
         keys = _enqueue(factory, "parallel", "webhook", robot.url, 40)
@@ -209,6 +133,9 @@ def test_two_senders_in_parallel_deliver_each_notice_exactly_once(store_url: str
         robot.close()
     assert sum(r["sent"] for r in reports) == 40 and sum(r["lost_claims"] for r in reports) == 0
     assert _statuses(factory) == {"sent": 40}
+    with factory() as s:  # both senders began on an empty audit chain: their first appends did not fork it
+        chain = audit.verify_chain(s)
+    assert chain.ok and chain.checked >= 40, chain
     figures = _figures(keys, robot.received)
     print(json.dumps({"test": "two parallel senders", "per_sender": [r["sent"] for r in reports], **figures}))
     assert figures["duplicates"] == 0 and figures["losses"] == 0 and figures["unexpected"] == 0

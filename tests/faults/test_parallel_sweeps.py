@@ -28,12 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -41,75 +37,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.samples import load_sample_registry
 from hub.store import open_store
 from hub.store.db import reset_caches
-from tests.conftest import POSTGRES_URL, SKIP_PG, _pg_schema_url
+from tests.endpoints import Robot, channels_to
+from tests.faults.conftest import open_sample_store
 
 DAYS = (dt.date(2026, 11, 23), dt.date(2026, 12, 8), dt.date(2027, 6, 30))
 REPO = Path(__file__).resolve().parents[2]
 SPAWN = multiprocessing.get_context("spawn")
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_stores() -> Iterator[tuple[str, str]]:
-    """Two private schemas on the test server: the shared store and a twin swept sequentially."""
-    if not POSTGRES_URL:
-        pytest.skip(SKIP_PG)
-    schemas = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        for schema in schemas:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(schemas[0]), _pg_schema_url(schemas[1])
-    finally:
-        reset_caches()
-        with admin.begin() as conn:
-            for schema in schemas:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _load_registries(url: str) -> sessionmaker[Session]:
-    """The sample agency and case registries, as ``hub.demo.load_registries`` loads them, into ``url``."""
-    factory = open_store(url)
-    assert load_sample_registry(factory, actor="test")["cases"].rejected == 0
-    return factory
-
-
-class Receiver:
-    """A webhook receiver that counts every delivery by its idempotency key and never deduplicates."""
-
-    def __init__(self) -> None:
-        self.keys: Counter[str] = Counter()
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.keys[self.headers["Idempotency-Key"]] += 1
-                body = b'{"errcode": 0}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=test"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # --- child processes (spawned: fresh interpreters, so these must be importable module-level functions) ---
@@ -133,20 +70,11 @@ def _sweeper(url: str, start: Any, step: Any, out: Any) -> None:
 
 def _sender(url: str, receiver_url: str, start: Any, sweeps_done: Any, out: Any) -> None:
     """Send until the sweeps are done and a pass finds nothing left; every channel goes to the receiver."""
-    from hub.notify.base import Delivery
     from hub.notify.outbox import send_pending
-    from hub.notify.webhook import WebhookChannel
-
-    class ToReceiver(WebhookChannel):
-        def deliver(self, delivery: Delivery) -> None:
-            super().deliver(
-                Delivery(delivery.dedupe_key, delivery.channel, receiver_url, delivery.subject, delivery.body)
-            )
 
     reset_caches()
     factory = open_store(url)
-    channel = ToReceiver(timeout=10)
-    channels = {"inbox": channel, "email": channel, "webhook": channel, "file": channel}
+    channels = channels_to(receiver_url)
     totals: Counter[str] = Counter()
     passes = 0
     start.wait(timeout=120)
@@ -197,15 +125,15 @@ def test_two_sweeps_and_two_senders_at_once_enqueue_and_deliver_each_notice_exac
 
     started = time.monotonic()
     url, twin_url = pg_stores
-    _load_registries(url)
-    twin = _load_registries(twin_url)
+    open_sample_store(url)
+    twin = open_sample_store(twin_url)
     for day in DAYS:
         sweep(twin, as_of=day, actor="test")
     expected = _snapshot(twin)
 
     monkeypatch.syspath_prepend(str(REPO))  # spawned children import this module as tests.faults.…
     reset_caches()  # nothing of the parent's pool is needed in the children (spawn shares none anyway)
-    receiver = Receiver()
+    receiver = Robot()
     start, step, done, out = SPAWN.Barrier(4), SPAWN.Barrier(2), SPAWN.Event(), SPAWN.Queue()
     sweepers = [SPAWN.Process(target=_sweeper, args=(url, start, step, out)) for _ in range(2)]
     senders = [SPAWN.Process(target=_sender, args=(url, receiver.url, start, done, out)) for _ in range(2)]

@@ -34,49 +34,21 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.samples import load_sample_registry
 from hub.store import open_store
-from hub.store.db import get_engine, reset_caches
-from tests.conftest import POSTGRES_URL, SKIP_PG, _pg_schema_url
+from hub.store.db import get_engine
+from tests.conftest import POSTGRES_URL
+from tests.faults.conftest import open_sample_store
 
 AS_OF = dt.date(2027, 6, 30)  # ~110 escalations and ~140 messages on the sample registry
 TRIGGERS = {"recompute": "INSERT INTO clocks", "enqueue": "INSERT INTO escalations"}
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_stores() -> Iterator[tuple[str, str]]:
-    """Two private schemas on the test server: the store under test and its uninterrupted twin."""
-    if not POSTGRES_URL:
-        pytest.skip(SKIP_PG)
-    schemas = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        for schema in schemas:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(schemas[0]), _pg_schema_url(schemas[1])
-    finally:
-        reset_caches()
-        with admin.begin() as conn:
-            for schema in schemas:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _load_registries(url: str) -> sessionmaker[Session]:
-    """The sample agency and case registries, as ``hub.demo.load_registries`` loads them, into ``url``."""
-    factory = open_store(url)
-    assert load_sample_registry(factory, actor="test")["cases"].rejected == 0
-    return factory
 
 
 class Terminator:
@@ -167,8 +139,8 @@ def test_backend_terminated_mid_sweep_leaves_no_partial_escalation_and_the_next_
 
     started = time.monotonic()
     url, twin_url = pg_stores
-    _load_registries(url)
-    twin = _load_registries(twin_url)
+    open_sample_store(url)
+    twin = open_sample_store(twin_url)
     sweep(twin, as_of=AS_OF, actor="test")  # the uninterrupted reference
     expected = _snapshot(twin)
     assert sum(expected["escalations"].values()) > 50 and sum(expected["messages"].values()) > 50

@@ -43,9 +43,18 @@ def _enqueue(factory: sessionmaker[Session], n: int, channel: str = "inbox") -> 
     keys = [f"test:{channel}:{i}" for i in range(n)]
     with factory() as s, s.begin():
         for key in keys:
-            s.add(OutboxMessage(dedupe_key=key, channel=channel, recipient=f"330802-sthj/{key}",
-                                subject="检察建议回复期限提醒", body="请按期书面回复。", payload={},
-                                status="pending", next_attempt_at=T0))
+            s.add(
+                OutboxMessage(
+                    dedupe_key=key,
+                    channel=channel,
+                    recipient=f"330802-sthj/{key}",
+                    subject="检察建议回复期限提醒",
+                    body="请按期书面回复。",
+                    payload={},
+                    status="pending",
+                    next_attempt_at=T0,
+                )
+            )
     return keys
 
 
@@ -86,8 +95,11 @@ def test_a_failed_attempt_waits_for_its_backoff(store_url: str) -> None:
     with factory() as s:
         message = s.execute(select(OutboxMessage)).scalar_one()
         assert message.status == "failed" and "simulated outage" in message.last_error
-        due = message.next_attempt_at.replace(tzinfo=dt.UTC) if message.next_attempt_at.tzinfo is None \
+        due = (
+            message.next_attempt_at.replace(tzinfo=dt.UTC)
+            if message.next_attempt_at.tzinfo is None
             else message.next_attempt_at
+        )
     assert due == T0 + dt.timedelta(minutes=1)
     assert send_pending(factory, channels={"inbox": Flaky(0)}, now=T0 + dt.timedelta(seconds=30)).claimed == 0
     assert send_pending(factory, channels={"inbox": Flaky(0)}, now=T0 + dt.timedelta(minutes=2)).sent == 1
@@ -128,7 +140,9 @@ def test_a_crashed_senders_claim_is_taken_over_after_the_lease_without_a_second_
     assert (late.reclaimed, late.sent) == (3, 3)
     with factory() as s:
         delivered = Counter(s.scalars(select(InboxMessage.dedupe_key)))
-        lease_notes = s.scalar(select(func.count()).select_from(OutboxAttempt).where(OutboxAttempt.error.like("%lease%")))
+        lease_notes = s.scalar(
+            select(func.count()).select_from(OutboxAttempt).where(OutboxAttempt.error.like("%lease%"))
+        )
     assert delivered == Counter({k: 1 for k in keys})  # the inbox refused the repeated key
     assert lease_notes == 3 and _statuses(factory) == {"sent": 3}
 
@@ -137,8 +151,11 @@ def test_cancelled_messages_are_never_sent(store_url: str) -> None:
     factory = open_store(store_url)
     _enqueue(factory, 2)
     with factory() as s, s.begin():
-        s.execute(OutboxMessage.__table__.update().where(OutboxMessage.dedupe_key == "test:inbox:0")
-                  .values(status="cancelled"))
+        s.execute(
+            OutboxMessage.__table__.update()
+            .where(OutboxMessage.dedupe_key == "test:inbox:0")
+            .values(status="cancelled")
+        )
     channel = Flaky(0)
     assert send_pending(factory, channels={"inbox": channel}, now=T0).sent == 1
     assert list(channel.delivered) == ["test:inbox:1"]

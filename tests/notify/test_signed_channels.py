@@ -9,11 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import socket
-import threading
-from collections.abc import Iterator
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +26,7 @@ from hub.store import open_store
 from hub.store.models import InboxMessage
 from hub.trust.manifest import verify_artifact
 from hub.trust.signing import reset_signer
+from tests.endpoints import MailSink, Robot, free_port
 
 ISSUED = dt.datetime(2026, 12, 24, 1, 30, tzinfo=dt.UTC)
 FACTS = {
@@ -78,32 +75,6 @@ def _check(folder: Path, name: str, delivery: Delivery) -> dict[str, Any]:
     return doc
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.raw: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.raw.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[_Sink, int]]:
-    from aiosmtpd.controller import Controller
-
-    sink, port = _Sink(), _free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
-
 def _attachments(raw: bytes) -> dict[str, bytes]:
     message = message_from_bytes(raw)
     return {
@@ -111,7 +82,7 @@ def _attachments(raw: bytes) -> dict[str, bytes]:
     }
 
 
-def test_email_attaches_the_signed_notice_and_its_manifest(smtp: tuple[_Sink, int], tmp_path: Path) -> None:
+def test_email_attaches_the_signed_notice_and_its_manifest(smtp: tuple[MailSink, int], tmp_path: Path) -> None:
     sink, port = smtp
     delivery = _delivery("email", "rdcwh@330802.gov.example.cn")
     channel = EmailChannel("127.0.0.1", port, "pilhub@quzhou.example", timeout=5)
@@ -128,57 +99,25 @@ def test_email_attaches_the_signed_notice_and_its_manifest(smtp: tuple[_Sink, in
     assert digest == json.loads(first[f"{name}.manifest.json"])["sha256"]
 
 
-class _Robot:
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                robot.requests.append((dict(self.headers), body))
-                raw = b'{"errcode": 0, "errmsg": "ok"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=SECRET"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def robot() -> Iterator[_Robot]:
-    r = _Robot()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
-def test_webhook_carries_the_signed_notice_in_headers_and_body(robot: _Robot, tmp_path: Path) -> None:
+def test_webhook_carries_the_signed_notice_in_headers_and_body(robot: Robot, tmp_path: Path) -> None:
     delivery = _delivery("webhook", robot.url)
     WebhookChannel(fmt="markdown", timeout=5).deliver(delivery)
-    headers, body = robot.requests[0]
+    headers, body, _ = robot.posts[0]
     assert body["msgtype"] == "markdown" and body["markdown"]["title"] == delivery.subject  # still a robot message
     notice = SignedNotice.from_payload(body[WEBHOOK_KEY])
     notice.write(tmp_path)
     doc = _check(tmp_path, notice.name, delivery)
-    assert "SECRET" not in json.dumps(doc, ensure_ascii=False)  # the robot's access token is masked
+    assert robot.token not in json.dumps(doc, ensure_ascii=False)  # the robot's access token is masked
     manifest = json.loads(base64.b64decode(headers["X-Pilhub-Manifest"]))
     assert manifest == notice.manifest
     assert headers["X-Pilhub-Key-Id"] == manifest["key_id"] and headers["X-Pilhub-Signature"] == manifest["signature"]
     assert headers["X-Pilhub-Content-SHA256"] == manifest["sha256"]
 
 
-def test_webhook_without_the_body_copy_still_signs_in_headers(robot: _Robot) -> None:
+def test_webhook_without_the_body_copy_still_signs_in_headers(robot: Robot) -> None:
     delivery = _delivery("webhook", robot.url)
     WebhookChannel(timeout=5, embed_notice=False).deliver(delivery)
-    headers, body = robot.requests[0]
+    headers, body, _ = robot.posts[0]
     assert WEBHOOK_KEY not in body and set(body) == {"msgtype", "text"}
     assert json.loads(base64.b64decode(headers["X-Pilhub-Manifest"])) == sign_notice(delivery).manifest
 
@@ -225,19 +164,19 @@ def test_same_delivery_signs_the_same_bytes_and_a_changed_text_does_not(tmp_path
     assert other.sha256 != first.sha256
 
 
-def test_no_channel_delivers_an_unsigned_notice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, robot: _Robot) -> None:
+def test_no_channel_delivers_an_unsigned_notice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, robot: Robot) -> None:
     monkeypatch.setenv("PILHUB_SIGNING_KEY", "not-a-key!!")
     reset_signer()
     try:
         for channel, address in (
             (FileChannel(tmp_path / "n.jsonl"), "rdcwh@330802.gov.example.cn"),
             (WebhookChannel(timeout=5), robot.url),
-            (EmailChannel("127.0.0.1", _free_port(), timeout=2), "rdcwh@330802.gov.example.cn"),
+            (EmailChannel("127.0.0.1", free_port(), timeout=2), "rdcwh@330802.gov.example.cn"),
         ):
             with pytest.raises(DeliveryError) as exc:
                 channel.deliver(_delivery(channel.name, address))
             assert not exc.value.permanent and "sign" in str(exc.value)
-        assert not robot.requests and not (tmp_path / "n.jsonl").exists()
+        assert not robot.posts and not (tmp_path / "n.jsonl").exists()
     finally:
         monkeypatch.undo()
         reset_signer()

@@ -11,19 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing as mp
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from hub.agencies import SAMPLE_AGENCIES, import_agencies, load_registry_file
-from hub.notify.base import Delivery
-from hub.notify.webhook import WebhookChannel
 from hub.registry.importer import import_cases, read_lines
 from hub.samples import SAMPLE_CASES
 from hub.store import open_store
@@ -32,6 +26,7 @@ from hub.store.models import Case, Clock, Escalation, OutboxMessage, Recommendat
 from sla.escalation import Directory, evaluate, level_recipients
 from sla.policy import load_policy
 from sla.sweep import sweep
+from tests.endpoints import Robot, channels_to
 
 POLICY = load_policy()
 DAYS = [dt.date(2026, 11, 23), dt.date(2026, 11, 26), dt.date(2026, 12, 8)]
@@ -110,63 +105,19 @@ def test_two_parallel_sweeps_enqueue_each_notice_exactly_once(store_url: str, tm
     assert again.enqueued == {} and again.messages == 0
 
 
-class _Receiver:
-    """A robot webhook that counts every delivery by its idempotency key (and does not deduplicate)."""
-
-    def __init__(self) -> None:
-        self.keys: Counter[str] = Counter()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.keys[self.headers["Idempotency-Key"]] += 1
-                body = b'{"errcode": 0}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=test"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-class _ToReceiver(WebhookChannel):
-    """Every channel of the test goes to the receiver, whatever the address (inbox keys, e-mail addresses)."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(timeout=10)
-        self.url = url
-
-    def deliver(self, delivery: Delivery) -> None:
-        super().deliver(Delivery(delivery.dedupe_key, delivery.channel, self.url, delivery.subject, delivery.body))
-
-
 def _sender(url: str, receiver_url: str, barrier: Any, out: Any) -> None:
     from hub.notify.outbox import send_pending
 
     reset_caches()
     factory = open_store(url)
-    channel = _ToReceiver(receiver_url)
+    channels = channels_to(receiver_url)
     barrier.wait(timeout=60)
-    report = send_pending(factory, channels={"inbox": channel, "email": channel, "webhook": channel}, batch=5)
+    report = send_pending(factory, channels=channels, batch=5)
     out.put(report.as_dict())
 
 
-@pytest.fixture
-def receiver() -> Iterator[_Receiver]:
-    r = _Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
 def test_two_parallel_senders_deliver_each_message_exactly_once(
-    store_url: str, tmp_path: Path, receiver: _Receiver
+    store_url: str, tmp_path: Path, robot: Robot
 ) -> None:
     _load(store_url, tmp_path)
     factory = open_store(store_url)
@@ -174,8 +125,8 @@ def test_two_parallel_senders_deliver_each_message_exactly_once(
     with factory() as s:
         keys = set(s.scalars(select(OutboxMessage.dedupe_key)))
     assert len(keys) > 20
-    reports = _run_parallel(_sender, store_url, receiver.url)
+    reports = _run_parallel(_sender, store_url, robot.url)
     assert sum(r["sent"] for r in reports) == len(keys) and all(r["lost_claims"] == 0 for r in reports)
-    assert set(receiver.keys) == keys and max(receiver.keys.values()) == 1, json.dumps(reports)
+    assert set(robot.keys) == keys and max(robot.keys.values()) == 1, json.dumps(reports)
     with factory() as s:
         assert set(s.scalars(select(OutboxMessage.status))) == {"sent"}

@@ -16,16 +16,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -51,6 +46,7 @@ from hub.trust.manifest import sign_artifact, verify_artifact
 from hub.trust.signing import hub_signer, public_key_pem, raw_public_bytes, reset_signer
 from sla.policy import load_policy
 from sla.sweep import sweep
+from tests.endpoints import MailSink, Robot, smtp_server
 
 REPO = Path(__file__).resolve().parents[2]
 VERIFY_DOC = REPO / "docs" / "verify.md"
@@ -103,74 +99,6 @@ def _keep(factory: sessionmaker[Session], plan: dict[str, list[tuple[str, str]]]
     return kept
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MailSink:
-    """An SMTP server that refuses the first ``refuse`` messages with 451 (try later) and keeps every one."""
-
-    def __init__(self, refuse: int = 0) -> None:
-        self.refuse = refuse
-        self.raw: list[bytes] = []
-        self.accepted: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.raw.append(envelope.content)
-        if len(self.raw) <= self.refuse:
-            return "451 4.3.0 try again later"
-        self.accepted.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[MailSink, int]]:
-    from aiosmtpd.controller import Controller
-
-    sink, port = MailSink(), _free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
-
-class Robot:
-    """A group-robot endpoint that records every post (headers, body) and can be down (HTTP 503)."""
-
-    def __init__(self) -> None:
-        self.down = False
-        self.posts: list[tuple[dict[str, str], dict[str, Any]]] = []
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                robot.posts.append((dict(self.headers), body))
-                raw = b'{"errcode": 0, "errmsg": "ok"}'
-                self.send_response(503 if robot.down else 200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=t0ken"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def robot() -> Iterator[Robot]:
-    r = Robot()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
 def _attachments(raw: bytes) -> dict[str, bytes]:
     message = message_from_bytes(raw)
     return {p.get_filename(): p.get_payload(decode=True) for p in message.walk() if p.get_filename() is not None}
@@ -212,9 +140,9 @@ def _deliver_one_notice(factory: sessionmaker[Session], folder: Path) -> Path:
 
 
 def test_every_channel_delivers_a_notice_that_verifies(
-    swept: sessionmaker[Session], tmp_path: Path, mail: tuple[MailSink, int], robot: Robot
+    swept: sessionmaker[Session], tmp_path: Path, smtp: tuple[MailSink, int], robot: Robot
 ) -> None:
-    sink, port = mail
+    sink, port = smtp
     kept = _keep(
         swept,
         {
@@ -237,11 +165,11 @@ def test_every_channel_delivers_a_notice_that_verifies(
     for i, raw in enumerate(sink.accepted):
         path = _save_mail(raw, tmp_path / "mail" / str(i))
         received[json.loads(path.read_text(encoding="utf-8"))["message_id"]] = path
-    for i, (_, body) in enumerate(robot.posts):
+    for i, (_, body, _status) in enumerate(robot.posts):
         notice = SignedNotice.from_payload(body[WEBHOOK_KEY])
         path = notice.write(tmp_path / "hook" / str(i))
         received[json.loads(notice.document)["message_id"]] = path
-        assert "t0ken" not in body[WEBHOOK_KEY]["document"]  # the robot URL's access token is masked
+        assert robot.token not in body[WEBHOOK_KEY]["document"]  # the robot URL's access token is masked
     for line in read_deliveries(tmp_path / "notify" / "notify.jsonl"):
         received[line["dedupe_key"]] = Path(line["notice_file"])
     with swept() as s:
@@ -265,12 +193,7 @@ def test_every_channel_delivers_a_notice_that_verifies(
 def test_retry_resends_the_byte_identical_signed_notice(
     swept: sessionmaker[Session], tmp_path: Path, robot: Robot
 ) -> None:
-    from aiosmtpd.controller import Controller
-
-    sink, port = MailSink(refuse=2), _free_port()  # the mail server says "try later" twice
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(MailSink(refuse=2)) as (sink, port):  # the mail server says "try later" twice
         kept = _keep(swept, {"email": [("email", "")], "webhook": [("email", robot.url)]})
         channels = {
             "email": EmailChannel("127.0.0.1", port, "pilhub@quzhou.example", timeout=5),
@@ -285,13 +208,11 @@ def test_retry_resends_the_byte_identical_signed_notice(
             time.sleep(1.1)  # a wall-clock signing time would now differ: the notice must not
         robot.down = False
         assert send_pending(swept, channels=channels, now=now).sent == 2
-    finally:
-        controller.stop()
 
     # Webhook: three posts (two refused), the same notice bytes and the same signature headers each time.
     assert len(robot.posts) == 3
-    notices = {json.dumps(body[WEBHOOK_KEY], sort_keys=True) for _, body in robot.posts}
-    manifests = {headers["X-Pilhub-Manifest"] for headers, _ in robot.posts}
+    notices = {json.dumps(body[WEBHOOK_KEY], sort_keys=True) for _, body, _ in robot.posts}
+    manifests = {headers["X-Pilhub-Manifest"] for headers, _, _ in robot.posts}
     assert len(notices) == 1 and len(manifests) == 1
     # E-mail: three transmissions (two answered 451), byte-identical attachments.
     assert len(sink.raw) == 3
@@ -517,7 +438,7 @@ def test_documented_webhook_extraction_verifies(swept: sessionmaker[Session], tm
         pytest.skip("jq 未安装 / jq not installed")
     _keep(swept, {"webhook": [("email", robot.url)]})
     assert send_pending(swept, channels={"webhook": WebhookChannel(timeout=5)}, now=T0).sent == 1
-    ((_, body),) = robot.posts
+    ((_, body, _),) = robot.posts
     folder = tmp_path / "receiver"
     folder.mkdir()
     (folder / "body.json").write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
