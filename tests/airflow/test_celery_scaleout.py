@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import urllib.request
 import uuid
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 
 from hub.orchestration.env import airflow_cli, airflow_environment
 from hub.orchestration.processes import AirflowProcesses
+from tests.endpoints import free_port
 
 PG = os.environ.get("PILHUB_TEST_POSTGRES_URL")
 REDIS = os.environ.get("PILHUB_TEST_REDIS_URL")
@@ -33,12 +33,6 @@ pytestmark = [
     pytest.mark.skipif(not (PG and REDIS), reason="Celery test skipped: needs PILHUB_TEST_POSTGRES_URL and "
                        "PILHUB_TEST_REDIS_URL (.ci/run sets both when the services run)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _db_url(name: str) -> str:
@@ -92,7 +86,7 @@ def test_celery_cluster_matches_single_process_run(databases, tmp_path: Path) ->
     from hub.store import open_store
 
     broker_db = 11
-    port = _free_port()
+    port = free_port()
     with start_sandbox() as sandbox:
         # Reference: the same pulls in one process, into a SQLite store.
         ref_url = f"sqlite:///{tmp_path / 'reference.db'}"

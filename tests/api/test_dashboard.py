@@ -8,7 +8,6 @@ uvicorn in a background thread. Chromium comes from Debian's ``chromium`` packag
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -19,13 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.endpoints import free_port
+
 AS_OF = "2026-11-23"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +32,7 @@ def server(api_env: tuple[str, Any]) -> Iterator[str]:
     from hub.api.tokens import TokenStore
 
     url, toks = api_env
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(url, tokens=TokenStore(toks.path)), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
