@@ -156,3 +156,41 @@ def smtp() -> Iterator[tuple[Any, int]]:
 
     with smtp_server() as (sink, port):
         yield sink, port
+
+
+# Fault-test figures (issue 9: "the fault tests pass in CI … with figures printed"). pytest captures a
+# passing test's output, so each figure line is also kept here and printed in the run's summary.
+_FAULT_FIGURES = pytest.StashKey[list[tuple[str, str]]]()
+
+
+class FaultFigures:
+    """Reports one fault scenario's figures in one shape: records checked, notices checked, duplicates, losses."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._lines = request.config.stash.setdefault(_FAULT_FIGURES, [])
+        self._test = request.node.nodeid
+
+    def __call__(
+        self, scenario: str, *, records: int, notices: int, duplicates: int, losses: int, detail: str = ""
+    ) -> str:
+        line = (
+            f"[{scenario}] records checked {records}, notices checked {notices}, "
+            f"duplicates {duplicates}, losses {losses}" + (f" ({detail})" if detail else "")
+        )
+        print(line)
+        self._lines.append((self._test, line))
+        return line
+
+
+@pytest.fixture
+def fault_figures(request: pytest.FixtureRequest) -> FaultFigures:
+    """Call with a scenario's figures; they appear with the test and in the summary of the whole run."""
+    return FaultFigures(request)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    lines = config.stash.get(_FAULT_FIGURES, [])
+    if lines:
+        terminalreporter.section("fault-test figures / 故障测试数字")
+        for test, line in lines:
+            terminalreporter.write_line(f"{line}  — {test.split('::')[-1]}")

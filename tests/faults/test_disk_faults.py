@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from hub.samples import SAMPLE_CASES
+from tests.conftest import FaultFigures
 
 EXIT_STORE_WRITE = 4
 MESSAGE = "存储写入失败：磁盘已满或只读 / store write failed: disk full or read-only"
@@ -120,11 +121,9 @@ def _fill(var: Path, leave: int) -> Path:
     return filler
 
 
-def _figures(test: str, records: int, duplicates: int, losses: int) -> None:
-    print(f"[{test}] records checked {records}, notices checked 0, duplicates {duplicates}, losses {losses}")
-
-
-def _import_and_recover(var: Path, failed: subprocess.CompletedProcess[str], test: str) -> None:
+def _import_and_recover(
+    var: Path, failed: subprocess.CompletedProcess[str], test: str, fault_figures: FaultFigures
+) -> None:
     """After the failed import: a sound store holding a committed prefix; then the import completes."""
     expected = _sample_case_ids()
     assert failed.returncode != 0 and "Traceback" not in failed.stdout + failed.stderr
@@ -138,18 +137,20 @@ def _import_and_recover(var: Path, failed: subprocess.CompletedProcess[str], tes
     verified = _cli(var, "audit", "verify")
     assert verified.returncode == 0, verified.stdout[-2000:]
     duplicates = len(stored) - len(set(stored))
-    _figures(test, len(expected), duplicates, len(set(expected) - set(stored)))
+    fault_figures(
+        test, records=len(expected), notices=0, duplicates=duplicates, losses=len(set(expected) - set(stored))
+    )
     assert duplicates == 0
 
 
-def test_disk_full_during_import_on_a_full_file_system(small_fs: Path) -> None:
+def test_disk_full_during_import_on_a_full_file_system(small_fs: Path, fault_figures: FaultFigures) -> None:
     upgraded = _cli(small_fs, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr[-2000:]
     filler = _fill(small_fs, leave=48 * 1024)  # the import needs ~200 KB
     failed = _cli(small_fs, "cases", "import", str(SAMPLE_CASES))
     filler.unlink()  # space freed: the operator cleaned up
     _assert_clear_store_error(failed)  # the commit could not be written
-    _import_and_recover(small_fs, failed, "disk full (tmpfs)")
+    _import_and_recover(small_fs, failed, "disk full (tmpfs)", fault_figures)
 
 
 def _file_size_limit(limit: int) -> Callable[[], None]:
@@ -167,7 +168,9 @@ def _import_under_a_file_size_limit(var: Path) -> subprocess.CompletedProcess[st
     return _cli(var, "cases", "import", str(SAMPLE_CASES), preexec=_file_size_limit(64 * 1024))
 
 
-def test_disk_full_by_a_file_size_limit_is_a_clear_error_and_leaves_a_sound_store(tmp_path: Path) -> None:
+def test_disk_full_by_a_file_size_limit_is_a_clear_error_and_leaves_a_sound_store(
+    tmp_path: Path, fault_figures: FaultFigures
+) -> None:
     """The unprivileged variant; here the disk fills inside a line's savepoint, not at the commit.
 
     The write fails as 'disk I/O error' on RELEASE SAVEPOINT (the savepoint's sub-journal spilling to a
@@ -178,7 +181,7 @@ def test_disk_full_by_a_file_size_limit_is_a_clear_error_and_leaves_a_sound_stor
     var = tmp_path / "var"
     failed = _import_under_a_file_size_limit(var)
     _assert_clear_store_error(failed)
-    _import_and_recover(var, failed, "disk full (RLIMIT_FSIZE)")
+    _import_and_recover(var, failed, "disk full (RLIMIT_FSIZE)", fault_figures)
 
 
 @pytest.fixture
@@ -214,7 +217,7 @@ def read_only(tmp_path: Path) -> Iterator[tuple[Path, Callable[[], None], Callab
 
 
 def test_read_only_var_is_a_clear_error_and_the_store_survives(
-    read_only: tuple[Path, Callable[[], None], Callable[[], None]],
+    read_only: tuple[Path, Callable[[], None], Callable[[], None]], fault_figures: FaultFigures
 ) -> None:
     var, make_read_only, make_writable = read_only
     expected = _sample_case_ids()
@@ -229,4 +232,10 @@ def test_read_only_var_is_a_clear_error_and_the_store_survives(
     stored = _store_state(var)
     assert stored == expected
     assert _cli(var, "audit", "verify").returncode == 0
-    _figures("read-only var", len(expected), len(stored) - len(set(stored)), len(set(expected) - set(stored)))
+    fault_figures(
+        "read-only var",
+        records=len(expected),
+        notices=0,
+        duplicates=len(stored) - len(set(stored)),
+        losses=len(set(expected) - set(stored)),
+    )

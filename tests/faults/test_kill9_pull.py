@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.sandbox import Sandbox, start_sandbox
 from hub.store import open_store
-from tests.conftest import pg_schema_urls
+from tests.conftest import FaultFigures, pg_schema_urls
 
 CONNECTOR = "environment"
 AGENCY = "330800-sthj"
@@ -157,7 +157,7 @@ def _assert_batches_add_up(factory: sessionmaker[Session]) -> int:
 
 
 def test_kill9_mid_batch_then_rerun_loses_and_duplicates_nothing(
-    store_url: str, twin_url: str, sandbox: Sandbox
+    store_url: str, twin_url: str, sandbox: Sandbox, fault_figures: FaultFigures
 ) -> None:
     started = time.monotonic()
     factory = _prepared(store_url, sandbox)
@@ -187,11 +187,14 @@ def test_kill9_mid_batch_then_rerun_loses_and_duplicates_nothing(
     keys = Counter(r[:3] for r in got)
     duplicates = sum(n - 1 for n in keys.values() if n > 1)
     losses = len(expected - {r[:4] for r in got})
-    print(
-        f"[kill -9 pull, {store_url.split(':', 1)[0]}] records checked {len(expected)}, notices checked 0, "
-        f"duplicates {duplicates}, losses {losses} (killed after {finished} loaded batch(es) and {landing} landed "
-        f"page(s) of the next at {killed_at:.1f} s; {len(partial)} records stored before the kill; "
-        f"{time.monotonic() - started:.1f} s in all)"
+    fault_figures(
+        f"kill -9 pull, {store_url.split(':', 1)[0].split('+')[0]}",
+        records=len(expected),
+        notices=0,
+        duplicates=duplicates,
+        losses=losses,
+        detail=f"killed after {finished} loaded batch(es) and {landing} landed page(s) of the next at "
+        f"{killed_at:.1f} s; {len(partial)} records stored before the kill; {time.monotonic() - started:.1f} s in all",
     )
     assert duplicates == 0 and losses == 0
     assert {r[:4] for r in got} == expected and len(got) == len(want)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub import audit
 from hub.store import open_store
 from hub.store.models import OutboxAttempt, OutboxMessage
+from tests.conftest import FaultFigures
 from tests.endpoints import Robot, free_port, smtp_server
 
 outbox = pytest.importorskip("hub.notify.outbox")
@@ -66,7 +67,21 @@ def _figures(expected: list[str], received: list[str]) -> dict[str, int]:
     }
 
 
-def test_smtp_and_webhook_down_then_up_deliver_every_notice_exactly_once(store_url: str, robot: Robot) -> None:
+def _report(fault_figures: FaultFigures, scenario: str, figures: dict[str, int], detail: str = "") -> None:
+    fault_figures(
+        scenario,
+        records=0,
+        notices=figures["notices_checked"],
+        duplicates=figures["duplicates"],
+        losses=figures["losses"],
+        detail=f"delivered {figures['delivered']}, unexpected {figures['unexpected']}"
+        + (f"; {detail}" if detail else ""),
+    )
+
+
+def test_smtp_and_webhook_down_then_up_deliver_every_notice_exactly_once(
+    store_url: str, robot: Robot, fault_figures: FaultFigures
+) -> None:
     factory = open_store(store_url)
     smtp_port = free_port()
     mail_keys = _enqueue(factory, "down-up", "email", "office@hbj.quzhou.example", 10)
@@ -92,7 +107,7 @@ def test_smtp_and_webhook_down_then_up_deliver_every_notice_exactly_once(store_u
         attempts = Counter(s.scalars(select(OutboxAttempt.ok)).all())
     assert attempts == {False: 60, True: 20}  # three failed rounds and one success each, all recorded
     figures = _figures(mail_keys + hook_keys, sink.received + robot.received)
-    print(json.dumps({"test": "endpoints down then up", **figures}))
+    _report(fault_figures, f"SMTP and webhook down then up, {store_url.split(':', 1)[0].split('+')[0]}", figures)
     assert figures["duplicates"] == 0 and figures["losses"] == 0 and figures["unexpected"] == 0
 
 
@@ -100,14 +115,13 @@ _SENDER = """
 import json, sys
 from hub.notify.outbox import send_pending
 from hub import audit
-from hub import audit
 from hub.store import open_store
 report = send_pending(open_store(sys.argv[1]), batch=4)
 print(json.dumps(report.as_dict()))
 """
 
 
-def test_two_senders_in_parallel_deliver_each_notice_exactly_once(store_url: str) -> None:
+def test_two_senders_in_parallel_deliver_each_notice_exactly_once(store_url: str, fault_figures: FaultFigures) -> None:
     factory = open_store(store_url)
     robot = Robot(delay=0.01)  # slow enough that the two senders overlap
     try:
@@ -137,5 +151,10 @@ def test_two_senders_in_parallel_deliver_each_notice_exactly_once(store_url: str
         chain = audit.verify_chain(s)
     assert chain.ok and chain.checked >= 40, chain
     figures = _figures(keys, robot.received)
-    print(json.dumps({"test": "two parallel senders", "per_sender": [r["sent"] for r in reports], **figures}))
+    _report(
+        fault_figures,
+        f"two outbox senders in parallel, {store_url.split(':', 1)[0].split('+')[0]}",
+        figures,
+        f"sent per sender {[r['sent'] for r in reports]}",
+    )
     assert figures["duplicates"] == 0 and figures["losses"] == 0 and figures["unexpected"] == 0

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import open_store
 from hub.store.db import reset_caches
+from tests.conftest import FaultFigures
 from tests.endpoints import Robot, channels_to
 from tests.faults.conftest import open_sample_store
 
@@ -119,7 +120,7 @@ def _snapshot(factory: sessionmaker[Session]) -> dict[str, Any]:
 
 
 def test_two_sweeps_and_two_senders_at_once_enqueue_and_deliver_each_notice_exactly_once(
-    pg_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    pg_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch, fault_figures: FaultFigures
 ) -> None:
     from sla.sweep import sweep
 
@@ -168,11 +169,15 @@ def test_two_sweeps_and_two_senders_at_once_enqueue_and_deliver_each_notice_exac
         + len(set(expected["messages"]) - set(got["messages"]))
         + len(keys - set(receiver.keys))
     )
-    print(
-        f"[two sweeps + two senders in parallel, postgres] records checked {sum(got['escalations'].values())} "
-        f"escalations, notices checked {len(keys)}, duplicates {duplicates}, losses {losses} "
-        f"(enqueued per sweeper {[r['enqueued'] for r in sweeps]}, sent per sender {[r['sent'] for r in sends]}, "
-        f"sender passes {[r['passes'] for r in sends]}; {time.monotonic() - started:.1f} s)"
+    fault_figures(
+        "two sweeps + two senders in parallel, postgres",
+        records=sum(got["escalations"].values()),
+        notices=len(keys),
+        duplicates=duplicates,
+        losses=losses,
+        detail=f"records = escalations; enqueued per sweeper {[r['enqueued'] for r in sweeps]}, sent per sender "
+        f"{[r['sent'] for r in sends]}, sender passes {[r['passes'] for r in sends]}; "
+        f"{time.monotonic() - started:.1f} s",
     )
     assert duplicates == 0 and losses == 0
     assert got["escalations"] == expected["escalations"] and got["messages"] == expected["messages"]

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import open_store
 from hub.store.db import get_engine
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, FaultFigures
 from tests.faults.conftest import open_sample_store
 
 AS_OF = dt.date(2027, 6, 30)  # ~110 escalations and ~140 messages on the sample registry
@@ -133,7 +133,7 @@ def _trail_ok(factory: sessionmaker[Session]) -> bool:
 
 @pytest.mark.parametrize("point", list(TRIGGERS))
 def test_backend_terminated_mid_sweep_leaves_no_partial_escalation_and_the_next_sweep_completes(
-    pg_stores: tuple[str, str], point: str
+    pg_stores: tuple[str, str], point: str, fault_figures: FaultFigures
 ) -> None:
     from sla.sweep import sweep
 
@@ -177,11 +177,14 @@ def test_backend_terminated_mid_sweep_leaves_no_partial_escalation_and_the_next_
     losses = len(set(expected["escalations"]) - set(got["escalations"])) + len(
         set(expected["messages"]) - set(got["messages"])
     )
-    print(
-        f"[postgres terminated mid-sweep at {point}] records checked {sum(expected['escalations'].values())} "
-        f"escalations / {sum(expected['clocks'].values())} clocks, notices checked "
-        f"{sum(expected['messages'].values())}, duplicates {duplicates}, losses {losses} "
-        f"({len(terminator.terminated)} backend(s) terminated; {time.monotonic() - started:.1f} s)"
+    fault_figures(
+        f"postgres terminated mid-sweep at {point}",
+        records=sum(expected["escalations"].values()),
+        notices=sum(expected["messages"].values()),
+        duplicates=duplicates,
+        losses=losses,
+        detail=f"records = escalations, over {sum(expected['clocks'].values())} clocks; "
+        f"{len(terminator.terminated)} backend(s) terminated; {time.monotonic() - started:.1f} s",
     )
     assert duplicates == 0 and losses == 0
     assert got["escalations"] == expected["escalations"] and got["messages"] == expected["messages"]
