@@ -163,6 +163,11 @@ def smtp() -> Iterator[tuple[Any, int]]:
 _FAULT_FIGURES = pytest.StashKey[list[tuple[str, str]]]()
 
 
+def engine_name(url: str) -> str:
+    """``sqlite`` or ``postgresql`` for a store URL: the label fault figures carry."""
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
 class FaultFigures:
     """Reports one fault scenario's figures in one shape: records checked, notices checked, duplicates, losses."""
 
@@ -172,14 +177,13 @@ class FaultFigures:
 
     def __call__(
         self, scenario: str, *, records: int, notices: int, duplicates: int, losses: int, detail: str = ""
-    ) -> str:
+    ) -> None:
         line = (
             f"[{scenario}] records checked {records}, notices checked {notices}, "
             f"duplicates {duplicates}, losses {losses}" + (f" ({detail})" if detail else "")
         )
         print(line)
         self._lines.append((self._test, line))
-        return line
 
 
 @pytest.fixture

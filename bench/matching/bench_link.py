@@ -54,10 +54,6 @@ class Run:
     load: tuple[float, float] = (0.0, 0.0)
 
 
-def _figures(run: Run) -> tuple[float | None, float | None, float | None]:
-    return run.precision, run.recall, run.review_rate
-
-
 def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, str]:
     """(status, wall seconds, peak RSS in GB of the process tree, stderr tail).
 
@@ -167,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
              "--out", str(out)], timeout=3600)
         run = Run("pilhub", gen, status, secs, peak, load=(before, os.getloadavg()[0]))
         if status == "ok":
-            run.precision, run.recall, run.review_rate = _score(out, paths["labels"])
+            figures = _score(out, paths["labels"])
             check = _score_in_pandas(out, paths["labels"])  # pilhub's output is small enough for pandas
-            if max(abs(a - b) for a, b in zip(check, _figures(run), strict=True)) > 1e-12:
-                raise SystemExit(f"scorers disagree: DuckDB {_figures(run)} vs evaluate {check}")
+            if max(abs(a - b) for a, b in zip(check, figures, strict=True)) > 1e-12:
+                raise SystemExit(f"scorers disagree: DuckDB {figures} vs evaluate {check}")
+            run.precision, run.recall, run.review_rate = figures
         else:
             print(err, file=sys.stderr)
         runs.append(run)

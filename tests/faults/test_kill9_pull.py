@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.sandbox import Sandbox, start_sandbox
 from hub.store import open_store
-from tests.conftest import FaultFigures, pg_schema_urls
+from tests.conftest import FaultFigures, engine_name, pg_schema_urls
 
 CONNECTOR = "environment"
 AGENCY = "330800-sthj"
@@ -188,7 +188,7 @@ def test_kill9_mid_batch_then_rerun_loses_and_duplicates_nothing(
     duplicates = sum(n - 1 for n in keys.values() if n > 1)
     losses = len(expected - {r[:4] for r in got})
     fault_figures(
-        f"kill -9 pull, {store_url.split(':', 1)[0].split('+')[0]}",
+        f"kill -9 pull, {engine_name(store_url)}",
         records=len(expected),
         notices=0,
         duplicates=duplicates,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub import audit
 from hub.store import open_store
 from hub.store.models import OutboxAttempt, OutboxMessage
-from tests.conftest import FaultFigures
+from tests.conftest import FaultFigures, engine_name
 from tests.endpoints import Robot, free_port, smtp_server
 
 outbox = pytest.importorskip("hub.notify.outbox")
@@ -107,7 +107,7 @@ def test_smtp_and_webhook_down_then_up_deliver_every_notice_exactly_once(
         attempts = Counter(s.scalars(select(OutboxAttempt.ok)).all())
     assert attempts == {False: 60, True: 20}  # three failed rounds and one success each, all recorded
     figures = _figures(mail_keys + hook_keys, sink.received + robot.received)
-    _report(fault_figures, f"SMTP and webhook down then up, {store_url.split(':', 1)[0].split('+')[0]}", figures)
+    _report(fault_figures, f"SMTP and webhook down then up, {engine_name(store_url)}", figures)
     assert figures["duplicates"] == 0 and figures["losses"] == 0 and figures["unexpected"] == 0
 
 
@@ -153,7 +153,7 @@ def test_two_senders_in_parallel_deliver_each_notice_exactly_once(store_url: str
     figures = _figures(keys, robot.received)
     _report(
         fault_figures,
-        f"two outbox senders in parallel, {store_url.split(':', 1)[0].split('+')[0]}",
+        f"two outbox senders in parallel, {engine_name(store_url)}",
         figures,
         f"sent per sender {[r['sent'] for r in reports]}",
     )
