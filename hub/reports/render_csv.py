@@ -11,6 +11,7 @@ import csv
 import io
 from typing import Any
 
+from hub.reports.cells import csv_row
 from hub.reports.tables import report_tables
 
 HEADER = ["表 table", "表名 title", "行 row", "项目 item", "指标 metric", "数值 value"]
@@ -27,5 +28,8 @@ def render_csv(figures: dict[str, Any]) -> bytes:
             for j, (col, value) in enumerate(zip(table.columns, row, strict=True)):
                 if j == table.label_col:
                     continue
-                writer.writerow([table.key, table.zh, i, item, f"{col.zh} {col.en}", "" if value is None else value])
+                # Items and values may come from imported data (agency, district, party names): never a formula.
+                writer.writerow(
+                    csv_row([table.key, table.zh, i, item, f"{col.zh} {col.en}", "" if value is None else value])
+                )
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from hub.reports.cells import append_row
 from hub.reports.tables import Fmt, report_tables
 
 PCT_FORMAT = "0.0%"
@@ -44,7 +45,7 @@ def render_xlsx(figures: dict[str, Any]) -> bytes:
     tables = report_tables(figures)
     for table in tables:
         ws = wb.create_sheet(title=table.zh[:31])
-        ws.append([f"{figures['title']} — {table.zh}"])
+        append_row(ws, [f"{figures['title']} — {table.zh}"])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([c.zh for c in table.columns])
         for cell in ws[2]:
@@ -58,7 +59,7 @@ def render_xlsx(figures: dict[str, Any]) -> bytes:
                 fmt = table.fmt(r, c)
                 out.append(value / 100 if fmt == "pct" and value is not None else value)
                 widths[c] = max(widths[c], _width(value) + (2 if fmt in ("pct", "money") else 0))
-            ws.append(out)
+            append_row(ws, out)  # text from imported data is never written as a formula
             for c, cell in enumerate(ws[ws.max_row]):
                 fmt = table.fmt(r, c)
                 if fmt in _FORMATS and isinstance(cell.value, int | float):
