@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.ids",
     "hub.cli.schemas_cmd",
     "hub.cli.ingest_cmd",
+    "hub.cli.records_cmd",
     "hub.cli.connectors_cmd",
     "hub.cli.review_cmd",
     "hub.cli.airflow_cmd",

@@ -1,6 +1,6 @@
 """``pilhub validate KIND FILE``: hold an agency's extract to the contract before any connector exists.
 
-Integration engineers get a JSON Lines or CSV export from an agency and need to know,
+Integration engineers get a JSON Lines, CSV or XLSX export from an agency and need to know,
 before writing a mapping, how much of it the contract accepts and why the rest is
 rejected. Each line is validated as a record of KIND; envelope fields the hub fills on
 ingestion (agency, system, fetch time, payload hash) are supplied when absent, so only
@@ -10,9 +10,7 @@ reasons (field path, code, Chinese and English) next to the file.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from hub.ingest.reasons import Reason
+from hub.ingest.record_files import FileFormatError, Line, read_record_file
 from schemas.registry import get_model
 from schemas.validation import validate_records
+
+__all__ = ["FileCheck", "FileFormatError", "check_file", "read_lines"]
 
 
 @dataclass
@@ -37,103 +38,14 @@ class FileCheck:
     rejects_path: Path | None = None
 
 
-class FileFormatError(ValueError):
-    """The file itself cannot be read (not a record problem)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
-
-
-def _decode(data: bytes) -> str:
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    raise FileFormatError("文件既不是 UTF-8 也不是 GB18030 编码", "the file is neither UTF-8 nor GB18030")
-
-
-def _cell(value: str | None) -> Any:
-    if value is None:
-        return None
-    value = value.strip()
-    if value == "":
-        return None
-    if value[0] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def read_lines(path: Path) -> list[tuple[int, dict[str, Any] | None, Reason | None]]:
+def read_lines(path: Path) -> list[Line]:
     """``(line number, record or None, reason when the line itself is unreadable)`` for each record."""
-    text = _decode(path.read_bytes())
-    is_csv = path.suffix.lower() in (".csv", ".tsv") or not text.lstrip().startswith(("{", "["))
-    out: list[tuple[int, dict[str, Any] | None, Reason | None]] = []
-    if is_csv:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-        for row in reader:
-            line = reader.line_num
-            if None in row:
-                out.append(
-                    (
-                        line,
-                        None,
-                        Reason(
-                            "",
-                            "csv.columns",
-                            f"第 {line} 行列数多于表头",
-                            f"line {line} has more cells than the header",
-                        ),
-                    )
-                )
-                continue
-            out.append(
-                (line, {k.strip(): v for k, v in ((k, _cell(v)) for k, v in row.items()) if v is not None}, None)
-            )
-        return out
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.append(
-                (
-                    number,
-                    None,
-                    Reason(
-                        "",
-                        "json.invalid",
-                        f"第 {number} 行不是合法 JSON（第 {exc.colno} 列）",
-                        f"line {number} is not valid JSON (column {exc.colno})",
-                    ),
-                )
-            )
-            continue
-        if not isinstance(record, dict):
-            out.append(
-                (
-                    number,
-                    None,
-                    Reason(
-                        "", "json.not_object", f"第 {number} 行不是 JSON 对象", f"line {number} is not a JSON object"
-                    ),
-                )
-            )
-            continue
-        out.append((number, record, None))
-    return out
+    return read_record_file(path).lines
 
 
 def check_file(kind: str, path: Path, rejects_path: Path | None = None, max_examples: int = 10) -> FileCheck:
     """Validate every record in ``path`` as ``kind``; write rejects to ``rejects_path`` (default FILE.rejects.jsonl)."""
     model = get_model(kind)
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{path}", f"no such file: {path}")
     result = FileCheck(kind, rejects_path=rejects_path or path.with_name(path.name + ".rejects.jsonl"))
     lines = read_lines(path)
     now = datetime.now(UTC)

@@ -51,8 +51,15 @@ class ReplayResult:
 def connector_resolver(
     agency_code: str, stream_name: str
 ) -> tuple[str, Callable[[Session, dict[str, Any], datetime, int | None], Incoming]]:
-    """Find the connector stream that produced the item, so replay uses its current mapping."""
+    """Find the connector stream that produced the item, so replay uses its current mapping.
+
+    Records loaded from files (stream ``file:<kind>``) are re-prepared as the file loader prepares them.
+    """
     from connectors.registry import find_stream
+    from hub.ingest.file_load import FILE_STREAM_PREFIX, FILE_SYSTEM, prepare_row
+
+    if stream_name.startswith(FILE_STREAM_PREFIX):
+        return FILE_SYSTEM, lambda _session, raw, fetched_at, landing_pk: prepare_row(raw, fetched_at, landing_pk)
     from connectors.sdk.signatures import AgencyKeys
 
     connector, stream = find_stream(agency_code, stream_name)
