@@ -78,16 +78,6 @@ IMPLAUSIBLE_AMOUNT_YUAN = 1_000_000_000
 # Only these keys of a GX result are kept: counts and percentages, never values.
 _SAFE_RESULT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
 
-# Cross-field rules per kind: (column that must be >= the other, the other column, severity).
-_ORDERED_PAIRS: dict[str, tuple[tuple[str, str, Severity], ...]] = {
-    "env.exceedance": (("measured_value", "limit_value", "warning"),),
-    "forestry.case": (("filed_on", "occurred_on", "blocking"),),
-    "market.licence": (("valid_to", "valid_from", "blocking"),),
-    "court.judgment": (("effective_on", "decided_on", "warning"),),
-    "court.execution": (("closed_on", "filed_on", "warning"),),
-    "agency.reply": (("posted_date", "reply_date", "warning"), ("promised_date", "reply_date", "warning")),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class ExpectationSummary:
@@ -246,7 +236,7 @@ def build_suite(
             add(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0), "blocking")
             if name.endswith("_yuan"):
                 add(gxe.ExpectColumnValuesToBeBetween(column=name, max_value=IMPLAUSIBLE_AMOUNT_YUAN), "warning")
-    for greater, lesser, severity in _ORDERED_PAIRS.get(kind, ()):
+    for greater, lesser, severity in get_model(kind).ORDERED_FIELDS:  # cross-field rules declared by the model
         if greater in skip_columns or lesser in skip_columns:
             continue
         add(

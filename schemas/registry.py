@@ -1,12 +1,19 @@
 """Which model validates which record kind, and which of its fields are personal data.
 
 The store, the quarantine and ``pilhub validate`` find a model by the ``kind``
-string a feed declares; nothing else should import model classes by name, so a
-new kind is added here once.
+string a feed declares; nothing else should import model classes by name. Models are
+*discovered*: every module under ``schemas/records`` is imported once and each
+:class:`~schemas.records.base.RecordEnvelope` subclass that declares its own ``KIND`` is
+registered. A new record kind is therefore one new file there — no list to edit, here or
+in the tests (which run over :data:`RECORD_KINDS`). Two models claiming one kind, a kind
+without a title or example, or a domain outside :data:`~schemas.records.base.DOMAINS` stop
+the import with a message naming the module.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import types
 import typing
 from functools import cache
@@ -14,42 +21,50 @@ from typing import Any
 
 from pydantic import BaseModel
 
+import schemas.records
 from schemas.errors import InvalidValue
-from schemas.records import (
-    AgencyReceipt,
-    AgencyReply,
-    CourtExecution,
-    CourtFiling,
-    CourtJudgment,
-    EnvExceedance,
-    EnvPenalty,
-    ForestryCase,
-    ForestryRestoration,
-    MarketLicence,
-    MarketPenalty,
-    MarketSamplingFailure,
-    RecordEnvelope,
-)
+from schemas.records.base import DOMAINS, RecordEnvelope
 
-__all__ = ["RECORD_KINDS", "get_model", "kinds_in_domain", "personal_data_fields"]
+__all__ = ["RECORD_KINDS", "discover_models", "get_model", "kinds_in_domain", "personal_data_fields"]
 
-_MODELS: tuple[type[RecordEnvelope], ...] = (
-    EnvPenalty,
-    EnvExceedance,
-    ForestryCase,
-    ForestryRestoration,
-    MarketPenalty,
-    MarketLicence,
-    MarketSamplingFailure,
-    CourtFiling,
-    CourtJudgment,
-    CourtExecution,
-    AgencyReply,
-    AgencyReceipt,
-)
 
-#: kind → model class; each model has ``KIND``, ``DOMAIN``, ``SCHEMA_VERSION`` and ``TITLE_ZH``.
-RECORD_KINDS: dict[str, type[RecordEnvelope]] = {model.KIND: model for model in _MODELS}
+class KindDeclarationError(RuntimeError):
+    """A record model is declared wrongly (a programming error: raised at import, never for data)."""
+
+
+def _declares_kind(value: Any, module: str) -> bool:
+    return (
+        isinstance(value, type)
+        and issubclass(value, RecordEnvelope)
+        and value.__module__ == module
+        and bool(value.__dict__.get("KIND"))
+    )
+
+
+def discover_models(package: types.ModuleType = schemas.records) -> dict[str, type[RecordEnvelope]]:
+    """kind → model for every model declared in a module of ``package`` (recursively), sorted by kind."""
+    found: dict[str, type[RecordEnvelope]] = {}
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if not _declares_kind(value, module.__name__):
+                continue
+            where = f"{value.__module__}.{value.__name__}"
+            if value.KIND in found and found[value.KIND] is not value:
+                other = found[value.KIND]
+                raise KindDeclarationError(
+                    f"{where}: kind {value.KIND} is already declared by {other.__module__}.{other.__name__}"
+                )
+            if value.DOMAIN not in DOMAINS:
+                raise KindDeclarationError(f"{where}: DOMAIN {value.DOMAIN!r} is not one of {DOMAINS}")
+            if not value.TITLE_ZH or not value.EXAMPLE:
+                raise KindDeclarationError(f"{where}: a record kind needs TITLE_ZH and an EXAMPLE payload")
+            found[value.KIND] = value
+    return dict(sorted(found.items()))
+
+
+#: kind → model class; each model has ``KIND``, ``DOMAIN``, ``SCHEMA_VERSION``, ``TITLE_ZH`` and ``EXAMPLE``.
+RECORD_KINDS: dict[str, type[RecordEnvelope]] = discover_models()
 
 
 def get_model(kind: str) -> type[RecordEnvelope]:

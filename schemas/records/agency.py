@@ -9,7 +9,7 @@ from the reply date because time in the post is not counted.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic_core import PydanticCustomError
@@ -59,6 +59,22 @@ class AgencyReply(RecordEnvelope):
     DOMAIN: ClassVar[str] = "agency"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "检察建议回复函"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "recommendation_number": "衢检行公建〔2018〕3号",
+        "replying_agency": "衢州市生态环境局",
+        "reply_date": "2018-05-20",
+        "posted_date": "2018-05-21",
+        "measures_taken": "已责令停产整治。",
+        "rectification_plan": "分三期完成整改。",
+        "promised_date": "2018-12-31",
+        "attachments": [
+            {"file_name": "整改照片.pdf", "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
+        ],
+    }
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("posted_date", "reply_date", "warning"),
+        ("promised_date", "reply_date", "warning"),
+    )
 
     kind: Literal["agency.reply"] = "agency.reply"
     recommendation_number: DocNumber = Field(description="检察建议文号, e.g. 衢检行公建〔2018〕3号")
@@ -99,6 +115,13 @@ class AgencyReceipt(RecordEnvelope):
     DOMAIN: ClassVar[str] = "agency"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "送达回证"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "recommendation_number": "衢检行公建[2018]3号",
+        "receiving_agency": "衢州市生态环境局",
+        "received_date": "2018-03-22",
+        "receiver": "王五",
+        "delivery_method": "宣告送达",
+    }
 
     kind: Literal["agency.receipt"] = "agency.receipt"
     recommendation_number: DocNumber = Field(description="检察建议文号")

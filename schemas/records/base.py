@@ -10,7 +10,7 @@ the record kind and the contract version the producer mapped to.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -19,8 +19,8 @@ from schemas.records.types import AgencyCode, AwareTimestamp, RecordId, Sha256, 
 
 __all__ = ["DOMAINS", "RecordEnvelope"]
 
-#: Agency domains (领域) a record kind belongs to.
-DOMAINS = ("environment", "forestry", "market", "court", "agency")
+#: Agency domains (领域) a record kind belongs to (自然资源: land, mining and restoration records).
+DOMAINS = ("environment", "forestry", "market", "court", "agency", "natural_resources")
 
 _SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
@@ -37,7 +37,14 @@ class RecordEnvelope(BaseModel):
 
     Class attributes (not fields): ``KIND`` (e.g. ``env.penalty``), ``DOMAIN`` (one of
     :data:`DOMAINS`), ``SCHEMA_VERSION`` (semver; bump the minor for additive changes,
-    the major for breaking ones), ``TITLE_ZH`` (the document's Chinese name).
+    the major for breaking ones), ``TITLE_ZH`` (the document's Chinese name),
+    ``EXAMPLE`` (a valid payload without the envelope, as an agency would send it: what
+    ``pilhub connectors discover`` shows and the schema tests hold every kind to) and
+    ``ORDERED_FIELDS`` (``(later, earlier, severity)`` column pairs the batch suite checks,
+    e.g. a case filed before the offence occurred).
+
+    A model is found by :mod:`schemas.registry` wherever it sits under ``schemas/records``:
+    a new kind is one new module there, nothing else to register.
     """
 
     model_config = ConfigDict(extra="forbid", validate_default=False)
@@ -46,6 +53,8 @@ class RecordEnvelope(BaseModel):
     DOMAIN: ClassVar[str] = ""
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = ""
+    EXAMPLE: ClassVar[dict[str, Any]] = {}
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
     source_agency: AgencyCode = Field(description="hub code of the sending agency (来源单位)")
     source_system: ShortText = Field(description="the agency system the record came from (来源系统)")

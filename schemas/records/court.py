@@ -8,7 +8,7 @@ actually recovered. Filing, judgment and execution of one dispute link through
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -51,6 +51,15 @@ class CourtFiling(_CourtRecord):
     DOMAIN: ClassVar[str] = "court"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "法院立案信息"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "case_number": "(2018)浙0824民初123号",
+        "court_name": "开化县人民法院",
+        "procedure": "刑事附带民事公益诉讼",
+        "cause": "污染环境",
+        "filed_on": "2018-04-02",
+        "plaintiff": "开化县人民检察院",
+        "defendants": ["李四"],
+    }
 
     kind: Literal["court.filing"] = "court.filing"
     procedure: PilProcedure = Field(description="诉讼类型")
@@ -69,6 +78,15 @@ class CourtJudgment(_CourtRecord):
     DOMAIN: ClassVar[str] = "court"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "裁判文书"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "case_number": "（2018）浙0824民初123号",
+        "court_name": "开化县人民法院",
+        "decision_type": "判决",
+        "decided_on": "二〇一八年六月十二日",
+        "outcome": "被告赔偿生态环境修复费用。",
+        "restoration_cost_yuan": "壹拾贰万伍仟元整",
+    }
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("effective_on", "decided_on", "warning"),)
 
     kind: Literal["court.judgment"] = "court.judgment"
     decision_type: DecisionType = Field(description="判决 / 裁定 / 调解")
@@ -87,6 +105,16 @@ class CourtExecution(_CourtRecord):
     DOMAIN: ClassVar[str] = "court"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "执行案件信息"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "case_number": "（2018）浙0824执123号",
+        "court_name": "开化县人民法院",
+        "basis_case_number": "（2018）浙0824民初123号",
+        "filed_on": "2018-08-01",
+        "status": "执行完毕",
+        "amount_due_yuan": "125000",
+        "amount_executed_yuan": "125000",
+    }
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("closed_on", "filed_on", "warning"),)
 
     kind: Literal["court.execution"] = "court.execution"
     basis_case_number: CaseNumber | None = Field(default=None, description="执行依据的案号")

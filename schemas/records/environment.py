@@ -7,7 +7,7 @@ for ecology cases — 152 of Quzhou's 212 cases in 2017–2018 were in this doma
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,6 +25,16 @@ class EnvPenalty(PenaltyDecision):
     DOMAIN: ClassVar[str] = "environment"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "生态环境行政处罚决定书"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "doc_number": "衢环罚〔2018〕12号",
+        "party_name": "衢州市某化工有限公司",
+        "credit_code": "91350100M000100Y43",
+        "violation_facts": "废水排放口化学需氧量超标。",
+        "legal_basis": "《中华人民共和国水污染防治法》第八十三条",
+        "decision_date": "2018-03-21",
+        "fine_amount_yuan": "12.5万元",
+        "region_code": "330824",
+    }
 
     kind: Literal["env.penalty"] = "env.penalty"
 
@@ -36,6 +46,15 @@ class EnvExceedance(RecordEnvelope):
     DOMAIN: ClassVar[str] = "environment"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "在线监测超标记录"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "site": "某化工有限公司废水总排口",
+        "pollutant": "COD",
+        "measured_value": "128.5",
+        "limit_value": "100",
+        "unit": "mg/L",
+        "measured_at": "2018-03-21T10:00:00+08:00",
+    }
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("measured_value", "limit_value", "warning"),)
 
     kind: Literal["env.exceedance"] = "env.exceedance"
     site: Name = Field(description="监测点位 / 排放口名称")

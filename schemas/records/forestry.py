@@ -7,7 +7,7 @@ because the white paper reports "修复 … 林地 … 100余亩".
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -58,6 +58,18 @@ class ForestryCase(RecordEnvelope):
     DOMAIN: ClassVar[str] = "forestry"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "林业行政案件"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "case_number": "开林罚决字〔2018〕第12号",
+        "case_type": "非法占用林地",
+        "party_name": "张三",
+        "id_number": "11010519491231002X",
+        "area_mu": "2公顷",
+        "location": "开化县某乡某村林班12",
+        "region_code": "330824",
+        "occurred_on": "2018年3月1日",
+        "filed_on": "2018-03-21",
+    }
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("filed_on", "occurred_on", "blocking"),)
 
     kind: Literal["forestry.case"] = "forestry.case"
     case_number: DocNumber = Field(description="案件编号 / 处罚决定书文号, e.g. 龙林罚决字〔2018〕第12号")
@@ -90,6 +102,12 @@ class ForestryRestoration(RecordEnvelope):
     DOMAIN: ClassVar[str] = "forestry"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "植被恢复记录"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "case_number": "开林罚决字〔2018〕第12号",
+        "area_mu": "30亩",
+        "status": "completed",
+        "inspected_on": "2018-10-01",
+    }
 
     kind: Literal["forestry.restoration"] = "forestry.restoration"
     case_number: DocNumber = Field(description="the forestry case this restoration belongs to")

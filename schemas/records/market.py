@@ -60,6 +60,18 @@ class MarketPenalty(PenaltyDecision):
     DOMAIN: ClassVar[str] = "market"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "市场监管行政处罚决定书"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "doc_number": "衢市监罚[2018]3号",
+        "party_type": "个体工商户",
+        "party_name": "柯城区某某小吃店",
+        "credit_code": "91350100M000100Y43",
+        "violation_facts": "经营超过保质期的食品。",
+        "legal_basis": "《中华人民共和国食品安全法》第一百二十四条",
+        "decision_date": "2018/5/8",
+        "fine_amount_yuan": 50000,
+        "region_code": "330802",
+        "sector": "食品",
+    }
 
     kind: Literal["market.penalty"] = "market.penalty"
     sector: MarketSector | None = Field(default=None, description="监管领域")
@@ -72,6 +84,15 @@ class MarketLicence(RecordEnvelope):
     DOMAIN: ClassVar[str] = "market"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "食品经营许可证"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "licence_number": "jy13308020012345",
+        "holder": "柯城区某某小吃店",
+        "credit_code": "91350100M000100Y43",
+        "valid_from": "2016-06-01",
+        "valid_to": "2021-05-31",
+        "status": "有效",
+    }
+    ORDERED_FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (("valid_to", "valid_from", "blocking"),)
 
     kind: Literal["market.licence"] = "market.licence"
     licence_number: LicenceNumber = Field(description="许可证编号, e.g. JY13308240012345")
@@ -100,6 +121,14 @@ class MarketSamplingFailure(RecordEnvelope):
     DOMAIN: ClassVar[str] = "market"
     SCHEMA_VERSION: ClassVar[str] = "1.0.0"
     TITLE_ZH: ClassVar[str] = "监督抽检不合格信息"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "sample_number": "NCP18330800123456",
+        "product_name": "豆芽",
+        "seller_name": "某农贸市场摊位",
+        "failed_items": ["4-氯苯氧乙酸钠"],
+        "sampled_on": "2018-06-12",
+        "region_code": "330803",
+    }
 
     kind: Literal["market.sampling_failure"] = "market.sampling_failure"
     sample_number: ShortText = Field(description="抽样单编号")
