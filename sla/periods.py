@@ -23,12 +23,19 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from sla.calendar import (
-    CalendarMissingError,
     OfficialCalendar,
     Policy,
     default_calendar,
     weekday_label,
     weekday_names,
+)
+from sla.statutory import (
+    FESTIVALS,
+    FIRST_STATUTORY_YEAR,
+    LAST_STATUTORY_YEAR,
+    may_rest,
+    may_work_weekend,
+    statutory_days,
 )
 
 __all__ = [
@@ -51,6 +58,8 @@ PILOT_RULE_ENDS = dt.date(2017, 7, 1)
 # A last day can be followed by at most ~10 consecutive rest days (a 9-day Spring Festival block plus
 # a weekend under all-weekends); the bound only protects against a corrupt override file.
 _MAX_SHIFT_DAYS = 31
+#: Last days of December a next year's notice may still move (its New Year block or make-up day: 12-29 … 12-31).
+NEW_YEAR_REACH_DAYS = 3
 
 
 class PeriodError(ValueError):
@@ -152,8 +161,11 @@ class Deadline:
     """A computed deadline with everything needed to explain it to a procurator or an agency.
 
     ``date`` is the last day (ending 24:00, 民法典 Art. 203(2)). When ``calendar_missing`` is true the
-    official schedule of some needed year (``missing_years``) is unknown and ``date`` is provisional: only
-    weekends (and the known days of covered years) were treated as rest days.
+    official schedule of some needed year (``missing_years``) is unknown: ``date`` is then the **earliest**
+    day the deadline can fall on (the statutory holidays of 全国年节及纪念日放假办法 are rest days whatever the
+    notice says; every other day that could be a working day is taken as one), and ``latest`` the latest
+    plausible day (every day a notice has ever made a rest day near a festival taken as one; see
+    ``sla.statutory.BLOCK_REACH``). Otherwise ``latest == date``.
     """
 
     start: dt.date
@@ -164,6 +176,13 @@ class Deadline:
     shifts: tuple[Shift, ...]
     calendar_missing: bool
     missing_years: tuple[int, ...] = ()
+    latest: dt.date | None = None
+    latest_shifts: tuple[Shift, ...] = ()
+
+    @property
+    def latest_date(self) -> dt.date:
+        """The latest plausible last day (``date`` itself when the calendar is known)."""
+        return self.latest if self.latest is not None else self.date
 
     def explain(self) -> str:
         """A multi-line Chinese / English explanation: start, raw end, each shift and why, final date."""
@@ -197,14 +216,24 @@ class Deadline:
             # Only the official reading lands on a weekend: it is a 调休上班日 (民通意见 Art. 198 reading).
             notes += "（调休上班日，按国务院安排为工作日 / make-up working day, a working day as published）"
         if self.calendar_missing:
-            notes += "（临时 / provisional）"
+            notes += "（最早可能日 / earliest possible date）"
         lines.append(f"届满日 / Deadline: {self.date}（{weekday_label(self.date)}）24:00{notes}")
         if self.calendar_missing:
             years = "、".join(str(y) for y in self.missing_years)
+            latest = self.latest_date
+            if self.latest_shifts:
+                lines.append(
+                    "最晚可能日的推算：凡历年通知曾在节日前后安排放假的日子均按休息日计 / the latest plausible "
+                    "date counts as rest days every day a notice has ever made one near a festival:"
+                )
+                lines.extend(f"  顺延 / shift {s.from_date} → {s.to_date}：{s.reason}" for s in self.latest_shifts)
+            lines.append(f"最晚可能日 / Latest plausible: {latest}（{weekday_label(latest)}）24:00")
             lines.append(
-                f"警告：{years}年官方节假日安排尚未录入，届满日为临时结果（仅按周末计算休息日），不得据此认定"
-                f"超期 / warning: the official holiday schedule for {years} is not loaded; the deadline is "
-                "provisional (only weekends treated as rest days) and must not be used to declare a breach"
+                f"警告：{years}年国务院节假日安排尚未录入，届满日只能确定在 {self.date} 至 {latest} 之间；"
+                f"法定节假日（全国年节及纪念日放假办法第二条）已按休息日计。提醒自最早可能日起算，超期只在最晚可能日"
+                f"之后认定 / warning: the State Council schedule for {years} is not loaded; the deadline lies "
+                f"between {self.date} and {latest} (statutory holidays already count as rest days). Reminders "
+                "count from the earliest date; a breach is declared only after the latest"
             )
         return "\n".join(lines)
 
@@ -221,34 +250,15 @@ def compute_deadline(
     inside the period are not deducted; only a last day that is a 法定休假日 moves, day by day, to the
     first working day after it (民法典 Art. 203(1); 民事诉讼法 Art. 85(3)). The calculation method
     applies unless a law provides otherwise (民法典 Art. 204). A year without an official schedule does not
-    stop the computation: that day counts as a rest day only if it is a weekend, and the result is
-    flagged ``calendar_missing`` — never a silent guess.
+    stop the computation and is never guessed: the result is flagged ``calendar_missing`` and is a range —
+    ``date`` the earliest day the deadline can fall on (statutory holidays are rest days whatever the notice
+    says), ``latest`` the latest plausible one (see :class:`Deadline`).
     """
     cal = calendar if calendar is not None else default_calendar()
     raw_end = period.raw_end(start)
-    shifts: list[Shift] = []
     missing: set[int] = set()
-    day = raw_end
-    for _ in range(_MAX_SHIFT_DAYS):
-        try:
-            info = cal.day(day)
-        except CalendarMissingError:
-            missing.add(day.year)
-            if day.weekday() < 5:
-                break
-            zh, en = weekday_names(day)
-            reason = (
-                f"{day} {zh}，周末（{day.year}年官方日历缺失，临时仅按周末计）/ {en}, weekend (no official "
-                f"calendar for {day.year}; provisional, weekends only)"
-            )
-        else:
-            if not info.is_rest(policy):
-                break
-            reason = info.rest_reason(policy)
-        shifts.append(Shift(day, day + dt.timedelta(days=1), reason))
-        day += dt.timedelta(days=1)
-    else:  # pragma: no cover - only a corrupt calendar gets here
-        raise RuntimeError(f"no working day within {_MAX_SHIFT_DAYS} days after {raw_end}")
+    day, shifts = _walk(cal, raw_end, policy, missing, earliest=True)
+    latest, latest_shifts = _walk(cal, raw_end, policy, missing, earliest=False)
     return Deadline(
         start=start,
         period=period,
@@ -258,7 +268,74 @@ def compute_deadline(
         shifts=tuple(shifts),
         calendar_missing=bool(missing),
         missing_years=tuple(sorted(missing)),
+        latest=latest,
+        latest_shifts=tuple(latest_shifts) if latest != day else (),
     )
+
+
+def _unknown_year(cal: OfficialCalendar, day: dt.date) -> int | None:
+    """The year whose unknown notice can still decide ``day``: its own, or — for the last days of December —
+    the next one, whose New Year block may begin before January 1 (as the 2019 and 2023 notices did)."""
+    if not cal.covers(day.year):
+        return day.year
+    if day.month == 12 and day.day > 31 - NEW_YEAR_REACH_DAYS and not cal.covers(day.year + 1):
+        return day.year + 1
+    return None
+
+
+def _walk(
+    cal: OfficialCalendar, raw_end: dt.date, policy: Policy, missing: set[int], *, earliest: bool
+) -> tuple[dt.date, list[Shift]]:
+    """From ``raw_end``, move past rest days (民法典 Art. 203). Where a needed year's notice is unknown, a day
+    is a rest day for sure if it is a statutory holiday; otherwise the earliest walk stops on any day that could
+    be a working day, the latest walk passes every day that could be a rest day."""
+    shifts: list[Shift] = []
+    day = raw_end
+    for _ in range(_MAX_SHIFT_DAYS):
+        unknown = _unknown_year(cal, day)
+        if unknown is None:
+            info = cal.day(day)
+            if not info.is_rest(policy):
+                return day, shifts
+            reason = info.rest_reason(policy)
+        else:
+            missing.add(unknown)
+            reason_or_none = _unknown_day_rest(cal, day, policy, earliest=earliest)
+            if reason_or_none is None:
+                return day, shifts
+            reason = reason_or_none
+        shifts.append(Shift(day, day + dt.timedelta(days=1), reason))
+        day += dt.timedelta(days=1)
+    raise RuntimeError(f"no working day within {_MAX_SHIFT_DAYS} days after {raw_end}")  # pragma: no cover
+
+
+def _unknown_day_rest(cal: OfficialCalendar, day: dt.date, policy: Policy, *, earliest: bool) -> str | None:
+    """Why ``day`` counts as a rest day on this walk, or None if it counts as a working day."""
+    zh_wd, en_wd = weekday_names(day)
+    statutory = statutory_days(day.year).get(day) if FIRST_STATUTORY_YEAR <= day.year <= LAST_STATUTORY_YEAR else None
+    if statutory is not None:
+        return (
+            f"{day} {statutory.name_zh}法定节假日（全国年节及纪念日放假办法第二条，无论通知如何安排均放假）/ "
+            f"{statutory.name_en}, a statutory holiday whatever the notice says"
+        )
+    if cal.covers(day.year):  # late December of a known year: known, unless the next year's notice moves it
+        known_rest = cal.day(day).is_rest(policy)
+    else:
+        known_rest = day.weekday() >= 5 and policy is Policy.ALL_WEEKENDS
+    weekend = day.weekday() >= 5
+    if earliest:
+        if known_rest and (policy is Policy.ALL_WEEKENDS or not weekend or may_work_weekend(day) is None):
+            return f"{day} {zh_wd}，休息日 / {en_wd}, rest day"
+        if not cal.covers(day.year) and weekend and policy is Policy.OFFICIAL and may_work_weekend(day) is None:
+            return f"{day} {zh_wd}，周末，节日附近从未调休上班 / {en_wd}, weekend, never a make-up day so far from a festival"
+        return None
+    if known_rest or weekend:
+        return f"{day} {zh_wd}，休息日 / {en_wd}, rest day"
+    festival = may_rest(day)
+    if festival is not None:
+        zh, en = FESTIVALS[festival]
+        return f"{day} {zh_wd}，可能被安排为{zh}调休放假 / {en_wd}, may become a {en} rest day"
+    return None
 
 
 @dataclass(frozen=True)
@@ -270,8 +347,14 @@ class DualDeadline:
 
     @property
     def breach_after(self) -> dt.date:
-        """The later deadline: a breach is declared only after it, so no agency is accused a day early."""
-        return max(self.official.date, self.all_weekends.date)
+        """The later deadline: a breach is declared only after it, so no agency is accused a day early.
+
+        With a year's notice unknown, the latest plausible date of either reading."""
+        return max(self.official.latest_date, self.all_weekends.latest_date)
+
+    @property
+    def missing_years(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.official.missing_years) | set(self.all_weekends.missing_years)))
 
     @property
     def differs(self) -> bool:

@@ -4,8 +4,8 @@ Plain ``typer.echo`` rather than rich: scripts read stdout (only the ISO date wi
 rich would wrap the long explanation lines.
 
 Exit status: 0 computed; 2 bad ``--start`` / ``--period``; 3 the calendar does not cover a year the
-computation needs (the provisional date is still printed, with a warning on stderr); 1 a broken
-calendar override file.
+computation needs (the earliest date the deadline can fall on is printed — never a statutory holiday — and the
+latest plausible one goes to stderr and into ``--explain``); 1 a broken calendar override file.
 """
 
 from __future__ import annotations
@@ -87,13 +87,15 @@ def deadline_cmd(
         typer.echo(chosen.date.isoformat())
 
     if chosen.calendar_missing:
-        years = "、".join(str(y) for y in chosen.missing_years)
+        years = "、".join(str(y) for y in both.missing_years)
         typer.echo(
-            f"警告：{years}年官方节假日安排尚未录入日历，届满日 {chosen.date} 为临时结果"
-            "（仅按周末计算休息日），不得据此认定超期；请在国务院公布后更新 sla/data/calendar_overrides.toml "
-            f"或 PILHUB_CALENDAR_FILE 指向的文件 / warning: no official holiday calendar for {years}; "
-            f"{chosen.date} is provisional (only weekends treated as rest days) and must not be used to "
-            "declare a breach; add the State Council schedule to the calendar override file",
+            f"警告：{years}年国务院节假日安排尚未录入日历；{chosen.date} 是届满日最早可能落在的日期（法定节假日已按"
+            f"休息日计），最晚可能为 {both.breach_after}；提醒自最早日起算，超期只在最晚日之后认定。通知公布后请用 "
+            f"`pilhub calendar import 通知.txt` 录入 / warning: no State Council holiday schedule for {years} is "
+            f"loaded; {chosen.date} is the earliest date the deadline can fall on (statutory holidays already count "
+            f"as rest days), the latest plausible is {both.breach_after}; reminders count from the earliest, a "
+            "breach is declared only after the latest. Once the notice is published, load it with "
+            "`pilhub calendar import NOTICE.txt`",
             err=True,
         )
         raise typer.Exit(EXIT_CALENDAR_MISSING)

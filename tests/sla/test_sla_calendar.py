@@ -194,7 +194,10 @@ holidays = [{ date = 2027-01-01, name = "元旦", name_en = "New Year's Day" }]
     assert not cal.covers(2027)
     d = compute_deadline(D("2026-12-01"), Period.parse("1m"), calendar=cal)
     assert d.calendar_missing and d.missing_years == (2027,)
-    assert d.date == D("2027-01-01")  # provisional: weekends only
+    # never a statutory holiday: 1-01 is New Year's Day whatever the notice says, and the weekend after it is
+    # rested with it (no notice has ever made such a day a make-up working day) → Monday 1-04 at the earliest;
+    # Monday 1-04 is also past every New Year block ever published
+    assert d.date == D("2027-01-04") and d.latest_date == D("2027-01-04")
 
 
 def test_override_can_withdraw_coverage(tmp_path: Path) -> None:

@@ -82,7 +82,20 @@ def test_missing_calendar_prints_provisional_date_warns_and_exits_3(app: typer.T
 def test_missing_calendar_with_explain_exits_3(app: typer.Typer) -> None:
     res = run(app, "--start", "2026-12-03", "--period", "1m", "--explain")
     assert res.exit_code == 3
-    assert "provisional" in res.stdout and "warning" in res.stderr
+    assert "earliest possible date" in res.stdout and "Latest plausible: 2027-01-04" in res.stdout
+    assert "warning" in res.stderr
+
+
+def test_next_years_spring_festival_is_never_the_deadline(app: typer.Typer) -> None:
+    """2026-12-05 + 2 months = 2027-02-05, 除夕 — a statutory holiday whatever the 2027 notice will say."""
+    res = run(app, "--start", "2026-12-05", "--period", "2m")
+    assert res.exit_code == 3
+    assert res.stdout == "2027-02-09\n"
+    assert "2027-02-15" in res.stderr  # the latest plausible date
+    res = run(app, "--start", "2026-12-05", "--period", "2m", "--explain")
+    assert res.exit_code == 3
+    assert "Deadline: 2027-02-09" in res.stdout and "Latest plausible: 2027-02-15" in res.stdout
+    assert "2027-02-05 春节法定节假日" in res.stdout
 
 
 @pytest.mark.parametrize(

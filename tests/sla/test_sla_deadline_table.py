@@ -143,14 +143,16 @@ CASES: list[tuple[str, str, str, str, bool]] = [
     # new rule, urgent: 15d → 7-16 Sun → 7-17 Mon.
     ("2017-07-01", "reply-urgent", "2017-07-17", "2017-07-17", False),
     # -- calendar_missing: the 2027 schedule is unknown (chinesecalendar 1.11.0 stops at 2026)
-    # 2026-11-15 + 2m = 2027-01-15 Fri: provisional, weekends only → stays, flagged.
+    # Earliest possible dates (the latest plausible ones are in test_missing_year_ranges).
+    # 2026-11-15 + 2m = 2027-01-15 Fri, far from any festival: a working day whatever the notice says, flagged.
     ("2026-11-15", "2m", "2027-01-15", "2027-01-15", True),
-    # 2026-12-03 + 1m = 2027-01-03 Sun → provisional 1-04 Mon, flagged.
+    # 2026-12-03 + 1m = 2027-01-03 Sun, rested with New Year's Day (Fri 1-01) → 1-04 Mon, flagged.
     ("2026-12-03", "1m", "2027-01-04", "2027-01-04", True),
-    # 2026-12-01 + 1m = 2027-01-01 Fri: New Year's Day in fact, but unknown → provisional stays, flagged.
-    ("2026-12-01", "1m", "2027-01-01", "2027-01-01", True),
-    # 2026-12-16 + 15d = 2026-12-31 Thu: the needed day is in 2026, covered → not missing.
-    ("2026-12-16", "15d", "2026-12-31", "2026-12-31", False),
+    # 2026-12-01 + 1m = 2027-01-01 Fri: New Year's Day, a statutory holiday → never the deadline → 1-04 Mon.
+    ("2026-12-01", "1m", "2027-01-04", "2027-01-04", True),
+    # 2026-12-16 + 15d = 2026-12-31 Thu: known in 2026, but the 2027 notice may still join it to its New Year
+    # block (the 2019 notice rested 2018-12-31, a Monday) → earliest 12-31, flagged.
+    ("2026-12-16", "15d", "2026-12-31", "2026-12-31", True),
     # 2003 is before chinesecalendar's range: 6-01 + 15d = 6-16 Mon → provisional, flagged.
     ("2003-06-01", "15d", "2003-06-16", "2003-06-16", True),
 ]
@@ -174,7 +176,10 @@ def test_worked_deadline(start: str, spec: str, official: str, all_weekends: str
     assert both.official.date == D(official)
     assert both.all_weekends.date == D(all_weekends)
     assert both.calendar_missing is missing
-    assert both.breach_after == max(D(official), D(all_weekends))
+    if not missing:
+        assert both.breach_after == max(D(official), D(all_weekends))
+    else:  # a breach only after the latest plausible date, never before the earliest
+        assert both.breach_after >= max(D(official), D(all_weekends))
     assert both.differs is (official != all_weekends)
     # the shift chain runs from the raw end to the deadline, one rest day at a time
     for d in (both.official, both.all_weekends):
@@ -187,3 +192,26 @@ def test_policy_argument_matches_compute_both() -> None:
     s, p = D("2017-07-30"), Period.parse("2m")
     assert compute_deadline(s, p, Policy.OFFICIAL, CAL).date == D("2017-09-30")
     assert compute_deadline(s, p, Policy.ALL_WEEKENDS, CAL).date == D("2017-10-09")
+
+
+@pytest.mark.parametrize(
+    ("start", "spec", "bounds"),
+    [
+        # 2026-12-05 + 2m = 2027-02-05, 除夕: 2-05 … 2-08 are statutory (除夕 to 初三, 放假办法 as amended 2024) →
+        # 2-09 at the earliest; a Spring Festival block has reached 6 days past its statutory days (2020,
+        # extended to 初九) → every weekday to 2-14 may still be rested → 2-15 at the latest.
+        ("2026-12-05", "2m", ("2027-02-09", "2027-02-15")),
+        # 2027-04-05 清明 (solar term from the lunar library; a Monday) → 4-06 at the earliest, 4-07 at the latest
+        ("2027-03-05", "1m", ("2027-04-06", "2027-04-08")),
+        # 2027-01-15, far from any festival: the same day both ways
+        ("2026-11-15", "2m", ("2027-01-15", "2027-01-15")),
+        # 2027-10-01 … 10-03 statutory (国庆) → 10-04 at the earliest; 国庆 blocks reached 10-08 → 10-09 is a
+        # Saturday, so the latest is Monday 10-11
+        ("2027-08-01", "2m", ("2027-10-04", "2027-10-11")),
+    ],
+)
+def test_missing_year_ranges(start: str, spec: str, bounds: tuple[str, str]) -> None:
+    both = compute_both(D(start), Period.parse(spec), calendar=CAL)
+    assert both.calendar_missing and both.missing_years == (2027,)
+    assert both.official.date == D(bounds[0])
+    assert both.breach_after == D(bounds[1])

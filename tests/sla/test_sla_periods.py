@@ -94,7 +94,7 @@ def test_explain_flags_missing_calendar() -> None:
     d = compute_deadline(D("2026-12-03"), Period.parse("1m"), calendar=CAL)
     assert d.calendar_missing and d.missing_years == (2027,)
     text = d.explain()
-    assert "provisional" in text and "临时" in text and "2027" in text
+    assert "earliest possible date" in text and "最早可能日" in text and "Latest plausible: 2027-01-04" in text
 
 
 def test_dual_explain_shows_both_and_the_later_date() -> None:
@@ -137,7 +137,8 @@ def test_deadline_is_first_working_day_on_or_after_raw_end(start: dt.date, perio
 def test_all_weekends_is_never_earlier_than_official(start: dt.date, period: Period) -> None:
     both = compute_both(start, period, calendar=CAL)
     assert both.all_weekends.date >= both.official.date
-    assert both.breach_after == both.all_weekends.date
+    assert both.breach_after == both.all_weekends.latest_date
+    assert both.all_weekends.latest_date >= both.official.latest_date >= both.official.date
     assert both.all_weekends.date.weekday() < 5 or both.all_weekends.calendar_missing
 
 
