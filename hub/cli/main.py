@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.review_cmd",
     "hub.cli.airflow_cmd",
     "hub.cli.outbound_cmd",
+    "hub.cli.clues_cmd",
 )
 
 for _name in COMMAND_MODULES:

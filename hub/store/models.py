@@ -572,3 +572,116 @@ class MatchingState(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_record_pk: Mapped[int] = mapped_column(BigId, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- clues (migration 0007) -----------------------------------------------------------
+
+
+class ClueRun(Base):
+    """One run of the supervision models at one as-of date (``pilhub clues run``, the clue-models DAG)."""
+
+    __tablename__ = "clue_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    models: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name → {version, digest, hits, seconds}
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed: Mapped[int] = mapped_column(Integer, default=0)
+    lapsed: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(100))
+    run_id: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Clue(Base):
+    """A hit of a supervision model (or a clue an agency transferred): one row per model and subject, never deleted.
+
+    ``key`` is ``<model>:<subject>``; a re-run refreshes the row. ``holds`` says whether the model's condition
+    held at the latest run that evaluated it (``lapsed_on``: the as-of date it stopped holding).
+    """
+
+    __tablename__ = "clues"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    model: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="new")  # new | under_review | accepted | rejected | closed
+    holds: Mapped[bool] = mapped_column(Boolean, default=True)
+    evidence: Mapped[list[Any]] = mapped_column(default=list)  # agency records: agency, kind, source id, version …
+    hit_count: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)  # institutional text only, no personal data
+    domain: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    first_seen: Mapped[date] = mapped_column(Date)
+    last_seen: Mapped[date] = mapped_column(Date)
+    lapsed_on: Mapped[date | None] = mapped_column(Date)
+    evidence_digest: Mapped[str] = mapped_column(String(64))
+    last_run_pk: Mapped[int | None] = mapped_column(ForeignKey("clue_runs.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    draft_case_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    case_draft: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ClueTransfer(Base):
+    """A clue an agency transferred (行政机关移送线索) and the hub's answer, with its reply clock.
+
+    The answer (受理 / 立案 / 不立案 with reasons) goes back through the outbox, once (``answer_key`` unique);
+    ``answer_due`` is the configured period counted like a statutory period (``sla.periods``).
+    """
+
+    __tablename__ = "clue_transfers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_pk: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), unique=True)
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    source_id: Mapped[str] = mapped_column(String(200))
+    clue_pk: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
+    received_on: Mapped[date] = mapped_column(Date)
+    period: Mapped[str] = mapped_column(String(8))
+    answer_due: Mapped[date] = mapped_column(Date)
+    answer_due_all_weekends: Mapped[date] = mapped_column(Date)
+    calendar_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="awaiting")  # awaiting | answered | overdue
+    result: Mapped[str | None] = mapped_column(String(16))  # accepted | filed | not_filed
+    result_reason: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answer_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    reminder_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MisconductReferral(Base):
+    """A misconduct clue (公职人员涉嫌违纪违法) for the supervisory commission: at most one per clue.
+
+    Proposed first; only a procurator's confirmation enqueues the (signed) notice, and only once — the clue
+    and the message key are unique. ``feedback_due`` is the clock on the commission's reply.
+    """
+
+    __tablename__ = "misconduct_referrals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    clue_pk: Mapped[int] = mapped_column(ForeignKey("clues.id"), unique=True)
+    commission_code: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[str] = mapped_column(Text)  # institutional text: no names of persons
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_on: Mapped[date | None] = mapped_column(Date)
+    message_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    period: Mapped[str] = mapped_column(String(8))
+    feedback_due: Mapped[date | None] = mapped_column(Date)
+    feedback_on: Mapped[date | None] = mapped_column(Date)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(24), default="awaiting_confirmation")  # … | sent | answered
+
+
+Index("ix_clues_status_model", Clue.status, Clue.model)

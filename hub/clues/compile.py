@@ -1,0 +1,352 @@
+"""Compiling a supervision model to set-based SQL (SQLAlchemy Core) on SQLite and PostgreSQL.
+
+A model never runs row by row in Python: each one becomes a handful of statements the
+database plans as joins and set operations — ``NOT IN`` / ``IN`` over a grouped key set
+where a related source does not refer to the anchor row, a correlated ``EXISTS`` over a
+materialised CTE where it does (``within 365 days after the rectification date``), a
+``GROUP BY … HAVING count(DISTINCT …) >= N`` for counts.
+
+What the store holds: every version of every agency record (``agency_records``), the
+current one flagged ``is_current``; payload fields are read with the dialect's JSON
+operator. Dates are ISO text in the payload: compared as text on SQLite (ISO order is date
+order) and as ``date`` on PostgreSQL. Timestamps count by their written (local) date.
+
+Keys are normalised on both sides of every comparison, whatever the loader did:
+credit codes upper-cased and trimmed, case and document numbers with every bracket width
+turned into ``〔〕`` and spaces removed (GB/T 9704 writes the year in ``〔〕``), or the case
+the matching engine linked the record to (``linked_case``, active links only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Float,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql import ColumnElement, Select
+
+from hub.clues.spec import Condition, ModelSpec, Related, Window
+from hub.store.models import AgencyRecord, Case, Party, Recommendation, RecordLink, Reply
+
+__all__ = ["Compiled", "compile_model", "normalise_key"]
+
+_OPEN = "([（［【〖"
+_CLOSE = ")]）］】〗"
+
+
+class _Dialect:
+    """Date handling per dialect: text on SQLite, ``date`` on PostgreSQL."""
+
+    def __init__(self, name: str) -> None:
+        self.pg = name == "postgresql"
+
+    def as_date(self, expr: ColumnElement[Any]) -> ColumnElement[Any]:
+        head = func.substr(expr, 1, 10)
+        return cast(head, Date) if self.pg else head
+
+    def const(self, value: dt.date) -> ColumnElement[Any]:
+        if self.pg:
+            return bindparam(None, value, type_=Date)
+        return bindparam(None, value.isoformat(), type_=String)
+
+    def add_days(self, expr: ColumnElement[Any], days: int) -> ColumnElement[Any]:
+        if days == 0:
+            return expr
+        if self.pg:
+            return expr + literal_column(str(int(days)))
+        return func.date(expr, f"{int(days):+d} days")
+
+    def registry_date(self, expr: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A ``Date`` column of the registry in the same form as payload dates."""
+        return expr if self.pg else func.substr(cast(expr, String), 1, 10)
+
+
+def normalise_key(expr: ColumnElement[Any], key_type: str) -> ColumnElement[Any]:
+    """The key as compared: see the module docstring."""
+    if key_type == "credit_code":
+        return func.upper(func.trim(expr))
+    if key_type == "case_number":
+        out = expr
+        for char in _OPEN:
+            out = func.replace(out, char, "〔")
+        for char in _CLOSE:
+            out = func.replace(out, char, "〕")
+        return func.replace(func.replace(out, " ", ""), "\u3000", "")
+    return expr
+
+
+def kind_filter(kind_column: ColumnElement[str], patterns: tuple[str, ...]) -> ColumnElement[bool]:
+    """``kind = …`` for names, ``kind LIKE …`` for patterns with ``*`` / ``?``."""
+    exact = [p for p in patterns if "*" not in p and "?" not in p]
+    parts: list[ColumnElement[bool]] = []
+    if exact:
+        parts.append(kind_column.in_(exact) if len(exact) > 1 else kind_column == exact[0])
+    for pattern in patterns:
+        if pattern in exact:
+            continue
+        like = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%").replace("?", "_")
+        parts.append(kind_column.like(like, escape="\\"))
+    return or_(*parts) if len(parts) > 1 else parts[0]
+
+
+@dataclass
+class _Source:
+    """One agency-record (or registry view) source: how to read a field, its key, its record id."""
+
+    table: Any  # a FROM clause
+    rid: ColumnElement[Any] | None
+    fields: dict[str, ColumnElement[Any]] | None  # view columns; None = payload JSON
+    payload: ColumnElement[Any] | None
+    key: ColumnElement[Any]
+    filters: list[ColumnElement[bool]]
+
+    def field(self, name: str) -> ColumnElement[Any]:
+        if self.fields is not None:
+            return self.fields[name]
+        assert self.payload is not None
+        return self.payload[name].as_string()
+
+
+def _record_source(kinds: tuple[str, ...], key_fields: tuple[str, ...], key_type: str, alias: str) -> _Source:
+    ar = AgencyRecord.__table__.alias(alias)
+    filters = [kind_filter(ar.c.kind, kinds), ar.c.is_current.is_(true())]
+    payload = ar.c.payload
+    if key_type == "linked_case":
+        link = RecordLink.__table__.alias(f"{alias}_l")
+        linked = Case.__table__.alias(f"{alias}_c")
+        table = ar.join(link, and_(link.c.record_pk == ar.c.id, link.c.status == "active")).join(
+            linked, linked.c.id == link.c.case_pk
+        )
+        key = linked.c.case_id
+    else:
+        table = ar
+        raw = [payload[name].as_string() for name in key_fields]
+        key = normalise_key(raw[0] if len(raw) == 1 else func.coalesce(*raw), key_type)
+    return _Source(table, ar.c.id, None, payload, key, filters)
+
+
+def _rectified_parties(d: _Dialect, key_type: str) -> _Source:
+    """Registry view: each organisation party of a recommendation whose rectification was declared met.
+
+    The date is the declared rectification date, else the reply date — the date the follow-up
+    (回头看) clock starts from (``sla.clocks``).
+    """
+    rectified_on = func.max(func.coalesce(Reply.rectified_on, Reply.replied_on))
+    rows = (
+        select(
+            Recommendation.rec_number.label("rec_number"),
+            Case.case_id.label("case_id"),
+            Case.region_code.label("region_code"),
+            func.upper(func.trim(Party.credit_code)).label("credit_code"),
+            rectified_on.label("rectified_on"),
+        )
+        .select_from(Reply)
+        .join(Recommendation, Recommendation.id == Reply.recommendation_pk)
+        .join(Case, Case.id == Recommendation.case_pk)
+        .join(Party, Party.case_pk == Case.id)
+        .where(Reply.rectified.is_(true()), Party.credit_code.is_not(None))
+        .group_by(Recommendation.rec_number, Case.case_id, Case.region_code, func.upper(func.trim(Party.credit_code)))
+        .subquery("rectified_parties")
+    )
+    fields = {
+        "rec_number": rows.c.rec_number,
+        "case_id": rows.c.case_id,
+        "region_code": rows.c.region_code,
+        "credit_code": rows.c.credit_code,
+        "rectified_on": d.registry_date(rows.c.rectified_on),
+        "subject": rows.c.rec_number + literal(" / ") + rows.c.credit_code,
+    }
+    return _Source(rows, None, fields, None, fields["credit_code"], [])
+
+
+VIEWS = {"rectified_parties": _rectified_parties}
+
+
+def _condition(src: _Source, cond: Condition) -> ColumnElement[bool]:
+    column = src.field(cond.field)
+    value = cond.value
+    if cond.op == "eq":
+        return column == _text(value)
+    if cond.op == "ne":
+        return or_(column.is_(None), column != _text(value))
+    if cond.op == "in":
+        return column.in_([_text(v) for v in value])
+    if cond.op == "not_in":
+        return or_(column.is_(None), column.not_in([_text(v) for v in value]))
+    if cond.op == "present":
+        return column.is_not(None) if value else column.is_(None)
+    if cond.op == "gt_field":
+        return cast(column, Float) > cast(src.field(value), Float)
+    number = cast(column, Float)
+    return {"gt": number > value, "gte": number >= value, "lt": number < value, "lte": number <= value}[cond.op]
+
+
+def _text(value: Any) -> Any:
+    """Payload values are read as text: booleans as JSON writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
+def _window_date(d: _Dialect, src: _Source, window: Window) -> ColumnElement[Any]:
+    dates = [d.as_date(src.field(name)) for name in window.fields]
+    return dates[0] if len(dates) == 1 else func.coalesce(*dates)
+
+
+def _compare(op: str, left: ColumnElement[Any], right: ColumnElement[Any]) -> ColumnElement[bool]:
+    return {"after": left > right, "on_or_after": left >= right, "before": left < right, "on_or_before": left <= right}[
+        op
+    ]
+
+
+def _as_of_bounds(d: _Dialect, src: _Source, window: Window | None, as_of: dt.date) -> list[ColumnElement[bool]]:
+    if window is None:
+        return []
+    when = _window_date(d, src, window)
+    out = [when.is_not(None)]
+    for op, bound in window.bounds:
+        if bound.of is None:
+            out.append(_compare(op, when, d.const(bound.as_of_date(as_of))))
+    return out
+
+
+def _relative_bounds(
+    d: _Dialect, when: ColumnElement[Any], window: Window | None, anchor_cols: Any
+) -> list[ColumnElement[bool]]:
+    if window is None:
+        return []
+    return [
+        _compare(op, when, d.add_days(anchor_cols[f"of_{bound.of}"], bound.days))
+        for op, bound in window.bounds
+        if bound.of is not None
+    ]
+
+
+def _relative(rel: Related) -> bool:
+    return rel.window is not None and any(b.of is not None for _, b in rel.window.bounds)
+
+
+@dataclass
+class Compiled:
+    """The statements of one model at one as-of date."""
+
+    spec: ModelSpec
+    hits: Select[Any]  # subject, n, region_code
+    evidence: list[Select[Any]]  # subject, role, record id (or registry columns)
+    registry_evidence: Select[Any] | None
+
+
+def _related_cte(d: _Dialect, spec: ModelSpec, rel: Related, n: int, as_of: dt.date) -> Any:
+    src = _record_source(rel.kinds, rel.key, spec.key_type, f"r{n}")
+    cols = [src.key.label("k"), src.rid.label("rid")]  # type: ignore[union-attr]
+    if rel.window is not None:
+        cols.append(_window_date(d, src, rel.window).label("d"))
+    conditions = [*src.filters, *(_condition(src, c) for c in rel.where), *_as_of_bounds(d, src, rel.window, as_of)]
+    stmt = select(*cols).select_from(src.table).where(*conditions)
+    return stmt.cte(f"rel{n}").prefix_with("MATERIALIZED")
+
+
+def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
+    """The hit query and evidence queries of ``spec`` at ``as_of`` for the named dialect."""
+    d = _Dialect(dialect)
+    if spec.anchor_view is not None:
+        src = VIEWS[spec.anchor_view](d, spec.key_type)
+    else:
+        src = _record_source(spec.anchor_kinds, (spec.anchor_key,), spec.key_type, "a")
+    of_fields = sorted(
+        {b.of for rel in (*spec.require, *spec.absent) if rel.window for _, b in rel.window.bounds if b.of is not None}
+    )
+    subject = src.key if spec.subject_field == spec.anchor_key else src.field(spec.subject_field)
+    if src.rid is None:
+        distinct = subject
+    elif not spec.distinct:
+        distinct = src.rid
+    else:
+        distinct = src.field(spec.distinct[0])
+        for name in spec.distinct[1:]:
+            distinct = distinct + literal("|") + src.field(name)
+    region = src.field(spec.region_field) if spec.region_field else literal(None)
+    columns = [
+        subject.label("subject"),
+        src.key.label("k"),
+        (src.rid if src.rid is not None else literal(None)).label("rid"),
+        distinct.label("dk"),
+        region.label("region_code"),
+        *[
+            d.as_date(src.field(name)).label(f"of_{name}")
+            if src.fields is None
+            else src.field(name).label(f"of_{name}")
+            for name in of_fields
+        ],
+        *[column.label(f"v_{name}") for name, column in (src.fields or {}).items() if name != "subject"],
+    ]
+    conditions = [*src.filters, src.key.is_not(None), *(_condition(src, c) for c in spec.where)]
+    conditions += _as_of_bounds(d, src, spec.window, as_of)
+    base = select(*columns).select_from(src.table).where(*conditions).cte("anchor_rows")
+
+    rel_ctes: dict[str, Any] = {}
+    filters: list[ColumnElement[bool]] = []
+    for n, rel in enumerate((*spec.require, *spec.absent)):
+        required = n < len(spec.require)
+        cte = _related_cte(d, spec, rel, n, as_of)
+        rel_ctes[rel.label] = cte
+        if _relative(rel):
+            match = and_(cte.c.k == base.c.k, *_relative_bounds(d, cte.c.d, rel.window, base.c))
+            if required and rel.at_least > 1:
+                counted = select(func.count(func.distinct(cte.c.rid))).where(match).scalar_subquery()
+                filters.append(counted >= rel.at_least)
+            else:
+                found = exists(select(literal(1)).select_from(cte).where(match))
+                filters.append(found if required else not_(found))
+        else:
+            keys = select(cte.c.k).where(cte.c.k.is_not(None))
+            if required and rel.at_least > 1:
+                keys = keys.group_by(cte.c.k).having(func.count(func.distinct(cte.c.rid)) >= rel.at_least)
+            filters.append(base.c.k.in_(keys) if required else base.c.k.not_in(keys))
+
+    qualifying = select(base).where(*filters).cte("qualifying").prefix_with("MATERIALIZED")
+    count = func.count(func.distinct(qualifying.c.dk))
+    hits = (
+        select(qualifying.c.subject, count.label("n"), func.min(qualifying.c.region_code).label("region_code"))
+        .group_by(qualifying.c.subject)
+        .having(count >= spec.at_least)
+    )
+    hit_subjects = hits.cte("hits")
+    evidence: list[Select[Any]] = []
+    registry_evidence = None
+    if src.rid is not None:
+        evidence.append(
+            select(qualifying.c.subject, literal("anchor").label("role"), qualifying.c.rid).where(
+                qualifying.c.subject.in_(select(hit_subjects.c.subject))
+            )
+        )
+    else:
+        registry_evidence = select(qualifying.c.subject, *[c for c in qualifying.c if c.name.startswith("v_")]).where(
+            qualifying.c.subject.in_(select(hit_subjects.c.subject))
+        )
+    for rel in spec.require:
+        cte = rel_ctes[rel.label]
+        on = and_(cte.c.k == qualifying.c.k, *_relative_bounds(d, cte.c.d, rel.window, qualifying.c))
+        evidence.append(
+            select(qualifying.c.subject, literal(rel.label).label("role"), cte.c.rid)
+            .select_from(qualifying.join(cte, on))
+            .where(qualifying.c.subject.in_(select(hit_subjects.c.subject)))
+            .distinct()
+        )
+    return Compiled(spec, hits, evidence, registry_evidence)
