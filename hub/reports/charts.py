@@ -111,33 +111,84 @@ def domain_chart(figures: dict[str, Any]) -> Figure:
     return fig
 
 
-def agency_chart(figures: dict[str, Any], top: int = 20) -> Figure:
-    """Horizontal bars: each agency's on-time reply rate (agencies with a decided reply), league order."""
+#: The agency chart lists every agency up to this many; beyond it, the worst this many (labelled as such).
+AGENCY_CHART_MAX = 30
+#: Colour bands of the on-time rate (the same in the legend).
+RATE_BANDS = ((90.0, _GREEN, "≥90%"), (60.0, _ORANGE, "60–90%"), (0.0, _RED, "<60%"))
+
+
+def _rate_colour(rate: float) -> str:
+    return next(colour for floor, colour, _ in RATE_BANDS if rate >= floor)
+
+
+def agency_chart(figures: dict[str, Any], limit: int = AGENCY_CHART_MAX) -> Figure:
+    """Horizontal bars: each agency's on-time reply rate (agencies with a decided reply), league order.
+
+    Every agency is drawn while there are at most ``limit``; beyond that the ``limit`` worst are drawn and
+    the title says so — a committee must see the agencies that do not reply, never only the best.
+    """
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+
     zh = cjk_font() is not None
-    rows = [a for a in figures["agencies"] if a["on_time_rate"] is not None][:top]
-    fig = _figure(7.5, 0.32 * max(len(rows), 1) + 1.3)
+    rated = [a for a in figures["agencies"] if a["on_time_rate"] is not None]
+    rows = rated if len(rated) <= limit else rated[-limit:]
+    fig = _figure(8.0, 0.3 * max(len(rows), 1) + 1.6)
     ax = fig.add_subplot(label="h")
+    if len(rows) < len(rated):
+        title = (
+            f"各机关按期回复率（按期回复率最低的{len(rows)}个机关，共{len(rated)}个）"
+            if zh
+            else f"On-time reply rate: the {len(rows)} lowest of {len(rated)} agencies"
+        )
+    else:
+        title = (
+            f"各机关按期回复率（有到期检察建议的全部{len(rows)}个机关）"
+            if zh
+            else f"On-time reply rate, all {len(rows)} agencies with a decided reply"
+        )
     if not rows:
         ax.text(0.5, 0.5, "暂无已到期的检察建议" if zh else "No recommendation due yet", ha="center", va="center")
         ax.set_axis_off()
     else:
         rates = [a["on_time_rate"] for a in rows]
-        colours = [_GREEN if r >= 90 else _ORANGE if r >= 60 else _RED for r in rates]
-        bars = ax.barh(range(len(rows)), rates, color=colours)
+        bars = ax.barh(range(len(rows)), rates, color=[_rate_colour(r) for r in rates])
         ax.set_yticks(range(len(rows)), [a["name"] if zh else a["code"] for a in rows], fontsize=8)
         ax.invert_yaxis()
         for bar, a in zip(bars, rows, strict=True):
+            decided = a["received"] - a["pending"]
+            inside = bar.get_width() > 75
             ax.text(
-                bar.get_width(),
+                bar.get_width() - 1 if inside else bar.get_width() + 1,
                 bar.get_y() + bar.get_height() / 2,
-                f" {a['on_time_rate']:.1f}% ({a['replied_on_time']}/{a['received'] - a['pending']})",
+                f"{a['on_time_rate']:.1f}%（{a['replied_on_time']}/{decided}）"
+                if zh
+                else f"{a['on_time_rate']:.1f}% ({a['replied_on_time']}/{decided})",
                 va="center",
-                fontsize=8,
+                ha="right" if inside else "left",
+                color="white" if inside else "#1d2733",
+                fontsize=7.5,
             )
-        ax.set_xlim(0, 125)
-        ax.set_xlabel("按期回复率 %" if zh else "on-time reply rate %")
-        _style(ax)
-    ax.set_title("各机关按期回复率" if zh else "On-time reply rate by agency")
+        ax.set_xlim(0, 100)
+        ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+        ax.set_xticks(range(0, 101, 20))
+        ax.set_xlabel(
+            "按期回复率（括号内：按期回复件数/已到期件数）" if zh else "on-time reply rate (on time / decided)"
+        )
+        ax.spines["top"].set_visible(False)
+        ax.spines["right"].set_visible(False)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.legend(
+            handles=[Patch(color=c, label=label) for _, c, label in RATE_BANDS],
+            title="按期回复率" if zh else "on-time rate",
+            fontsize=7.5,
+            title_fontsize=7.5,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+        )
+    ax.set_title(title)
     return fig
 
 

@@ -24,7 +24,7 @@ from hub.registry.format import DOMAINS
 from hub.reports.figures import EARLIEST, LATEST, QueryError, case_conditions, clean_text
 from hub.store.models import Agency, Case, Clock, Escalation, Recommendation
 
-__all__ = ["LIST_STATES", "VIEWS", "ClockQuery", "clock_list"]
+__all__ = ["LIST_STATES", "VIEWS", "ClockQuery", "Hit", "clock_items", "clock_list", "evaluate_clocks"]
 
 #: The lists and the clock states each shows.
 VIEWS: dict[str, tuple[str, ...]] = {
@@ -34,6 +34,9 @@ VIEWS: dict[str, tuple[str, ...]] = {
 }
 #: States a ``state`` filter may name.
 LIST_STATES: tuple[str, ...] = ("due_soon", "calendar_missing", "breached", "escalated")
+#: States worth listing: what a list may show, plus running clocks (a short period may be due within the week
+#: before its due-soon window opens).
+_OPEN_STATES: tuple[str, ...] = (*LIST_STATES, "running")
 KINDS: tuple[str, ...] = ("reply", "rectification", "follow_up", "announcement")
 _CHUNK = 500
 
@@ -94,26 +97,51 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
-    """The list ``query.view`` as of ``query.as_of``: ``{view, as_of, total, items, sources}``."""
-    from sla.clocks import KIND_LABELS, ClockDates, derive_case_clocks, load_case_facts
+@dataclass(frozen=True)
+class Hit:
+    """One open clock evaluated on the as-of date (what every list is made of)."""
+
+    case_pk: int
+    clock_key: str
+    dates: Any  # sla.clocks.ClockDates
+    incomplete: bool
+    rec_pk: int | None
+    ev: Any  # sla.escalation.Evaluation
+    resolved: Any  # the escalation policy resolved for the case's region and domain
+    missing_years: tuple[int, ...] = ()
+
+
+def evaluate_clocks(
+    session: Session,
+    *,
+    as_of: dt.date,
+    district: str | None = None,
+    domain: str | None = None,
+    kind: str | None = None,
+    region_prefix: str | None = None,
+) -> tuple[dict[int, Any], list[Hit], int]:
+    """Every clock in scope with its state on ``as_of`` (states with nothing to show — met, closed — left out).
+
+    Returns the cases (``id`` → row), the evaluated clocks (unsorted) and how many clocks were derived on the
+    fly because the sweep had not reached their case.
+    """
+    from sla.clocks import ClockDates, derive_case_clocks, load_case_facts
     from sla.escalation import evaluate
     from sla.policy import load_policy
     from sla.sweep import derivation_config
 
-    q = query
     policy = load_policy()
     config = derivation_config(policy)
     cases = {
         row.id: row
         for row in session.execute(
             select(Case.id, Case.case_id, Case.title, Case.district, Case.region_code, Case.domain, Case.status).where(
-                *case_conditions(q.district, q.domain, q.region_prefix)
+                *case_conditions(district, domain, region_prefix)
             )
         )
     }
     # Clocks the sweep has derived (open on the as-of date).
-    stored: dict[int, list[tuple[str, ClockDates, bool, int | None]]] = defaultdict(list)
+    stored: dict[int, list[tuple[str, ClockDates, bool, int | None, tuple[int, ...]]]] = defaultdict(list)
     pks = sorted(cases)
     for i in range(0, len(pks), _CHUNK):
         part = pks[i : i + _CHUNK]
@@ -128,11 +156,12 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
                 resolved_on=c.resolved_on,
                 short_period=bool(c.short_period),
             )
-            stored[c.case_pk].append((c.clock_key, dates, bool(c.incomplete), c.recommendation_pk))
+            missing = tuple((c.explanation or {}).get("calendar_missing_years") or ())
+            stored[c.case_pk].append((c.clock_key, dates, bool(c.incomplete), c.recommendation_pk, missing))
     # Cases the sweep has not reached: derive with the same rules (closed cases have only closed clocks).
     underived = [pk for pk in pks if pk not in stored and cases[pk].status != "closed"]
-    derived_count = 0
     rec_pk_by_number: dict[str, int] = {}
+    derived_count = 0
     for i in range(0, len(underived), _CHUNK):
         facts = load_case_facts(session, underived[i : i + _CHUNK])
         for pk, case_facts in facts.items():
@@ -140,61 +169,92 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
                 if rec.pk is not None:
                     rec_pk_by_number[rec.rec_number] = rec.pk
             for clock in derive_case_clocks(case_facts, config=config):
-                stored[pk].append((clock.key, clock, clock.incomplete, rec_pk_by_number.get(clock.rec_number or "")))
+                missing = tuple(clock.explanation.get("calendar_missing_years") or ())
+                rec_pk = rec_pk_by_number.get(clock.rec_number or "")
+                stored[pk].append((clock.key, clock, clock.incomplete, rec_pk, missing))
                 derived_count += 1
 
-    wanted = VIEWS[q.view]
     resolved_cache: dict[tuple[str, str], Any] = {}
-    hits: list[tuple[int, str, ClockDates, bool, int | None, Any, Any]] = []
+    hits: list[Hit] = []
     for case_pk, clocks in stored.items():
         case = cases[case_pk]
         key = (case.region_code, case.domain)
         resolved = resolved_cache.get(key)
         if resolved is None:
             resolved = resolved_cache[key] = policy.resolve(case.region_code, case.domain)
-        for clock_key, dates, incomplete, rec_pk in clocks:
-            if q.kind and dates.kind != q.kind:
+        for clock_key, dates, incomplete, rec_pk, missing in clocks:
+            if kind and dates.kind != kind:
                 continue
-            ev = evaluate(dates, q.as_of, resolved)
-            state = ev.state.value
-            if state == "calendar_missing":
-                window = resolved.due_soon_window(dates.short_period)
-                soon = dates.deadline_official and q.as_of >= dates.deadline_official - dt.timedelta(days=window)
-                if not soon:
-                    continue
-            if state not in wanted or (q.state and state != q.state):
+            ev = evaluate(dates, as_of, resolved)
+            if ev.state.value not in _OPEN_STATES:
                 continue
-            hits.append((case_pk, clock_key, dates, incomplete, rec_pk, ev, resolved))
+            hits.append(Hit(case_pk, clock_key, dates, incomplete, rec_pk, ev, resolved, missing))
+    return cases, hits, derived_count
+
+
+def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
+    """The list ``query.view`` as of ``query.as_of``: ``{view, as_of, total, items, sources}``."""
+    q = query
+    cases, evaluated, derived_count = evaluate_clocks(
+        session, as_of=q.as_of, district=q.district, domain=q.domain, kind=q.kind, region_prefix=q.region_prefix
+    )
+    wanted = VIEWS[q.view]
+    hits: list[Hit] = []
+    for h in evaluated:
+        state = h.ev.state.value
+        if state == "calendar_missing":
+            window = h.resolved.due_soon_window(h.dates.short_period)
+            soon = h.dates.deadline_official and q.as_of >= h.dates.deadline_official - dt.timedelta(days=window)
+            if not soon:
+                continue
+        if state not in wanted or (q.state and state != q.state):
+            continue
+        hits.append(h)
 
     order = {"escalated": 0, "breached": 1, "due_soon": 2, "calendar_missing": 3}
     hits.sort(
         key=lambda h: (
-            order.get(h[5].state.value, 9),
-            -(h[5].days_overdue or 0),
-            h[2].deadline_official or dt.date.max,
-            cases[h[0]].case_id,
-            h[1],
+            order.get(h.ev.state.value, 9),
+            -(h.ev.days_overdue or 0),
+            h.dates.deadline_official or dt.date.max,
+            cases[h.case_pk].case_id,
+            h.clock_key,
         )
     )
     total = len(hits)
-    page = hits[q.offset : q.offset + q.limit]
+    items = clock_items(session, cases, hits[q.offset : q.offset + q.limit], q.as_of)
+    return {
+        "view": q.view,
+        "as_of": q.as_of.isoformat(),
+        "filters": {"district": q.district, "domain": q.domain, "state": q.state, "kind": q.kind},
+        "total": total,
+        "limit": q.limit,
+        "offset": q.offset,
+        "items": items,
+        "derived_on_the_fly": derived_count,
+    }
 
-    rec_pks = sorted({h[4] for h in page if h[4] is not None})
+
+def clock_items(session: Session, cases: dict[int, Any], page: list[Hit], as_of: dt.date) -> list[dict[str, Any]]:
+    """The JSON items of evaluated clocks: case, agency, dates, state, level and escalations fired by ``as_of``."""
+    from sla.clocks import KIND_LABELS
+
+    rec_pks = sorted({h.rec_pk for h in page if h.rec_pk is not None})
     recs: dict[int, tuple[str, str | None, str | None]] = {}
-    if rec_pks:
+    for i in range(0, len(rec_pks), _CHUNK):
         for row in session.execute(
             select(Recommendation.id, Recommendation.rec_number, Agency.code, Agency.name)
             .outerjoin(Agency, Agency.id == Recommendation.agency_pk)
-            .where(Recommendation.id.in_(rec_pks))
+            .where(Recommendation.id.in_(rec_pks[i : i + _CHUNK]))
         ):
             recs[row.id] = (row.rec_number, row.code, row.name)
-    keys = [h[1] for h in page]
+    keys = [h.clock_key for h in page]
     fired: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if keys:
+    for i in range(0, len(keys), _CHUNK):
         for row in session.execute(
             select(Clock.clock_key, Escalation.level, Escalation.level_name, Escalation.due_on)
             .join(Clock, Clock.id == Escalation.clock_pk)
-            .where(Clock.clock_key.in_(keys), Escalation.due_on <= q.as_of)
+            .where(Clock.clock_key.in_(keys[i : i + _CHUNK]), Escalation.due_on <= as_of)
             .order_by(Escalation.level, Escalation.due_on)
         ):
             entry = {"level": row.level, "level_name": row.level_name, "due_on": _iso(row.due_on)}
@@ -202,10 +262,11 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
                 fired[row.clock_key].append(entry)
 
     items = []
-    for case_pk, clock_key, dates, incomplete, rec_pk, ev, resolved in page:
-        case = cases[case_pk]
-        rec_number, agency_code, agency_name = recs.get(rec_pk, (None, None, None)) if rec_pk else (None, None, None)
-        level_label = next((lv.label for lv in resolved.levels(dates.kind) if lv.level == ev.level), None)
+    for h in page:
+        case = cases[h.case_pk]
+        dates, ev = h.dates, h.ev
+        rec_number, agency_code, agency_name = recs.get(h.rec_pk, (None, None, None)) if h.rec_pk else (None,) * 3
+        level_label = next((lv.label for lv in h.resolved.levels(dates.kind) if lv.level == ev.level), None)
         items.append(
             {
                 "case_id": case.case_id,
@@ -213,7 +274,7 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
                 "district": case.district,
                 "region_code": case.region_code,
                 "domain": case.domain,
-                "clock_key": clock_key,
+                "clock_key": h.clock_key,
                 "kind": dates.kind,
                 "kind_label": KIND_LABELS.get(dates.kind, dates.kind),
                 "rec_number": rec_number,
@@ -229,23 +290,15 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
                 "days_left": ev.days_left
                 if ev.days_left is not None
                 else (
-                    (dates.deadline_official - q.as_of).days
+                    (dates.deadline_official - as_of).days
                     if dates.deadline_official and dates.breach_after is None
                     else None
                 ),
                 "days_overdue": ev.days_overdue,
-                "incomplete": incomplete,
+                "incomplete": h.incomplete,
                 "calendar_missing": dates.breach_after is None,
-                "escalations_fired": fired.get(clock_key, []),
+                "calendar_missing_years": list(h.missing_years),
+                "escalations_fired": fired.get(h.clock_key, []),
             }
         )
-    return {
-        "view": q.view,
-        "as_of": q.as_of.isoformat(),
-        "filters": {"district": q.district, "domain": q.domain, "state": q.state, "kind": q.kind},
-        "total": total,
-        "limit": q.limit,
-        "offset": q.offset,
-        "items": items,
-        "derived_on_the_fly": derived_count,
-    }
+    return items

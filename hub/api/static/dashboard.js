@@ -1,63 +1,30 @@
-/* pilhub supervisors' dashboard: due soon / overdue / escalated lists with filters, and the annual figures.
+/* pilhub supervisors' dashboard: what needs action today (each clock once), counts per district and agency,
+ * and the annual figures with their charts.
  *
- * The page holds no data: everything comes from the API with the user's bearer token, which is kept in
- * sessionStorage (this tab only). A token may be handed over in the URL fragment (#token=…): fragments are
- * never sent to the server, and the page removes it from the address bar at once.
- * All text is inserted with textContent (never innerHTML), so no stored value can inject markup.
- * body[data-ready] turns "1" after the first load; body[data-version] counts completed list loads (tests wait on it).
+ * Sections come from /api/v1/morning in the order a supervisor works: new breaches and escalations since the
+ * last visit, due within 7 days, provisional deadlines (holiday calendar not loaded), long-standing breaches.
+ * The last visit is remembered per user in localStorage (the as-of date of the last successful load).
+ * body[data-ready] turns "1" after the first load; body[data-version] counts completed loads (tests wait on it).
  */
 "use strict";
 (function () {
-  var VIEWS = ["due_soon", "overdue", "escalated"];
-  var STATE_LABELS = { due_soon: "即将到期", calendar_missing: "期限待定（日历缺失）", breached: "已超期", escalated: "已升级" };
-  var KIND_LABELS = { reply: "书面回复", rectification: "承诺整改", follow_up: "回头看", announcement: "公告期间" };
-  var COLUMNS = ["案件编号", "案件", "地区", "机关", "期限类型", "届满日", "天数", "状态"];
-  var TOKEN_KEY = "pilhub.token";
-  var token = null;
-  var meta = null;
-  var loads = 0;
-  var chartUrls = {};
-
-  function $(id) { return document.getElementById(id); }
-
-  function takeToken() {
-    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash || "");
-    if (m) {
-      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
-      history.replaceState(null, "", location.pathname + location.search);
-    }
-    return sessionStorage.getItem(TOKEN_KEY);
-  }
-
-  function ApiError(status, body) { this.status = status; this.body = body || {}; }
-
-  function request(path, params) {
-    var url = new URL(path, location.origin);
-    Object.keys(params || {}).forEach(function (k) {
-      if (params[k] !== "" && params[k] !== null && params[k] !== undefined) { url.searchParams.set(k, params[k]); }
-    });
-    return fetch(url.toString(), { headers: { Authorization: "Bearer " + token }, cache: "no-store" })
-      .then(function (res) {
-        if (res.ok) { return res; }
-        return res.json().catch(function () { return {}; }).then(function (body) { throw new ApiError(res.status, body); });
-      });
-  }
-  function getJson(path, params) { return request(path, params).then(function (r) { return r.json(); }); }
+  var P = pilhub, $ = P.$, el = P.el;
+  var meta = null, data = null, loads = 0, chartUrls = {};
+  var sortKey = null, sortDir = 1;
 
   function filters() {
     return {
-      district: $("f-district").value,
-      domain: $("f-domain").value,
-      state: $("f-state").value,
-      as_of: $("f-as-of").value,
-      year: $("f-year").value
+      district: $("f-district").value, domain: $("f-domain").value, as_of: $("f-as-of").value,
+      since: $("f-since").value, year: $("f-year").value
     };
   }
+  function visitKey() { return "pilhub.lastVisit." + (meta ? meta.name + "|" + meta.region : ""); }
 
   function syncUrl() {
-    var f = filters();
-    var q = new URLSearchParams();
+    var f = filters(), q = new URLSearchParams();
     Object.keys(f).forEach(function (k) { if (f[k]) { q.set(k, f[k]); } });
+    var t = $("f-text").value.trim();
+    if (t) { q.set("q", t); }
     var s = q.toString();
     history.replaceState(null, "", location.pathname + (s ? "?" + s : ""));
   }
@@ -69,20 +36,10 @@
     select.appendChild(o);
   }
 
-  function showMessage(text) {
-    var m = $("message");
-    m.textContent = text || "";
-    m.hidden = !text;
-  }
-
-  function errorText(err) {
-    if (err instanceof ApiError) { return (err.body && err.body.message) || ("HTTP " + err.status); }
-    return "网络错误 / network error";
-  }
+  function showMessage(text) { var m = $("message"); m.textContent = text || ""; m.hidden = !text; }
 
   function showLogin(text) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    token = null;
+    P.setToken(null);
     $("main").hidden = true;
     $("logout").hidden = true;
     $("who").textContent = "";
@@ -91,71 +48,137 @@
     document.body.dataset.ready = "1";
   }
 
-  function cell(tr, text, cls) {
-    var td = document.createElement("td");
-    td.textContent = text === null || text === undefined ? "—" : String(text);
-    if (cls) { td.className = cls; }
-    tr.appendChild(td);
+  function daysText(it) {
+    if (it.days_overdue !== null && it.days_overdue !== undefined) { return "超期 " + it.days_overdue + " 日"; }
+    if (it.days_left === null || it.days_left === undefined) { return "—"; }
+    return it.days_left === 0 ? "今日届满" : "剩 " + it.days_left + " 日";
+  }
+  function daysValue(it) {
+    if (it.days_overdue !== null && it.days_overdue !== undefined) { return -it.days_overdue; }
+    return it.days_left === null || it.days_left === undefined ? 99999 : it.days_left;
+  }
+  function changedOn(it) { return it.last_escalated_on || it.breached_on || ""; }
+  function stateText(it) {
+    var s = P.STATE_LABELS[it.state] || it.state;
+    if (it.level_label) { s += " · " + it.level_label; }
+    if (it.incomplete) { s += " · 回复不完整"; }
+    return s;
+  }
+  function deadlineText(it) {
+    var d = it.deadline_official || "—";
+    if (it.breach_after && it.breach_after !== it.deadline_official) { d += "（" + it.breach_after + "）"; }
+    if (it.calendar_missing) {
+      var latest = it.deadline_latest && it.deadline_latest !== it.deadline_official ? " 至 " + it.deadline_latest : "";
+      d += latest + "（临时" + (it.calendar_missing_years && it.calendar_missing_years.length ?
+        "：" + it.calendar_missing_years.join("、") + "年日历未载入" : "") + "）";
+    }
+    return d;
+  }
+  function sortValue(it, key) {
+    if (key === "days") { return daysValue(it); }
+    if (key === "changed_on") { return changedOn(it); }
+    if (key === "state") { return (it.state || "") + (it.level || 0); }
+    var v = it[key];
+    return v === null || v === undefined ? "" : v;
+  }
+  function matches(it, text) {
+    if (!text) { return true; }
+    var hay = [it.case_id, it.case_title, it.district, it.agency_name, it.rec_number].join(" ").toLowerCase();
+    return text.toLowerCase().split(/\s+/).every(function (w) { return hay.indexOf(w) >= 0; });
   }
 
-  function renderList(view, data) {
-    var table = $("list-" + view);
-    var head = table.tHead;
-    if (!head.rows.length) {
-      var hr = head.insertRow();
-      COLUMNS.forEach(function (c) { var th = document.createElement("th"); th.textContent = c; hr.appendChild(th); });
-    }
+  function renderMorning() {
+    var table = $("morning-table");
+    Array.prototype.slice.call(table.tBodies).forEach(function (b) { b.remove(); });
+    var text = $("f-text").value.trim(), asOf = data.as_of, shown = 0;
+    var chips = $("chips");
+    chips.textContent = "";
+    data.sections.forEach(function (sec) {
+      var items = sec.items.filter(function (it) { return matches(it, text); });
+      if (sortKey) {
+        items = items.slice().sort(function (a, b) {
+          var x = sortValue(a, sortKey), y = sortValue(b, sortKey);
+          return (x < y ? -1 : x > y ? 1 : 0) * sortDir;
+        });
+      }
+      var chip = el("a", sec.zh + " " + items.length + (items.length !== sec.total ? "/" + sec.total : ""), "chip chip-" + sec.key);
+      chip.href = "#sec-" + sec.key;
+      chips.appendChild(chip);
+      var body = table.createTBody();
+      body.id = "sec-" + sec.key;
+      body.dataset.section = sec.key;
+      var head = body.insertRow();
+      head.className = "section-head section-" + sec.key;
+      var th = el("th", [sec.zh + " ", el("small", sec.en), " ", el("span", String(items.length), "count")]);
+      th.colSpan = 9;
+      if (sec.key === "new") { th.appendChild(el("small", "（" + data.since + " 以来 / since）", "since")); }
+      head.appendChild(th);
+      items.forEach(function (it) {
+        var tr = body.insertRow();
+        tr.dataset.caseId = it.case_id;
+        tr.dataset.state = it.state;
+        tr.dataset.section = sec.key;
+        tr.dataset.district = it.district;
+        tr.dataset.clockKey = it.clock_key;
+        tr.appendChild(el("td", P.caseLink(it.case_id, meta && filters().as_of ? asOf : null)));
+        tr.appendChild(el("td", it.case_title, "title"));
+        tr.appendChild(el("td", it.district));
+        tr.appendChild(el("td", it.agency_name || "—"));
+        tr.appendChild(el("td", P.KIND_LABELS[it.kind] || it.kind));
+        tr.appendChild(el("td", deadlineText(it), "nowrap"));
+        tr.appendChild(el("td", daysText(it), "n"));
+        tr.appendChild(el("td", stateText(it), "state-" + it.state));
+        tr.appendChild(el("td", changedOn(it) || "—", "nowrap"));
+        shown += 1;
+      });
+      if (!items.length) {
+        var empty = body.insertRow();
+        empty.className = "empty";
+        var td = empty.insertCell();
+        td.colSpan = 9;
+        td.textContent = "无 / none";
+      }
+    });
+    $("count-total").textContent = String(shown) + (shown !== data.total ? "/" + data.total : "");
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {
+      c.dataset.sorted = c.dataset.key === sortKey ? (sortDir > 0 ? "asc" : "desc") : "";
+    });
+  }
+
+  function renderCounts(id, rows, nameKey, nameLabel) {
+    var table = $(id);
+    table.tHead.textContent = "";
+    var hr = table.tHead.insertRow();
+    [nameLabel, "新超期/升级", "7日内到期", "期限待定", "长期超期", "合计"].forEach(function (h) { hr.appendChild(el("th", h)); });
     var body = table.tBodies[0];
     body.textContent = "";
-    data.items.forEach(function (it) {
-      var tr = document.createElement("tr");
-      tr.dataset.caseId = it.case_id;
-      tr.dataset.state = it.state;
-      tr.dataset.district = it.district;
-      tr.dataset.domain = it.domain;
-      cell(tr, it.case_id);
-      cell(tr, it.case_title);
-      cell(tr, it.district);
-      cell(tr, it.agency_name);
-      cell(tr, KIND_LABELS[it.kind] || it.kind);
-      cell(tr, it.deadline_official + (it.breach_after && it.breach_after !== it.deadline_official ? "（" + it.breach_after + "）" : ""));
-      if (it.days_overdue !== null && it.days_overdue !== undefined) { cell(tr, "超期 " + it.days_overdue + " 日", "n"); }
-      else { cell(tr, it.days_left === null ? null : "剩 " + it.days_left + " 日", "n"); }
-      cell(tr, (STATE_LABELS[it.state] || it.state) + (it.level_label ? " · " + it.level_label : ""), "state-" + it.state);
-      body.appendChild(tr);
-    });
-    if (!data.items.length) {
+    rows.forEach(function (r) {
       var tr = body.insertRow();
-      tr.className = "empty";
-      var td = tr.insertCell();
-      td.colSpan = COLUMNS.length;
-      td.textContent = "无 / none";
-    }
-    $("count-" + view).textContent = String(data.total);
+      tr.dataset.name = r[nameKey];
+      tr.appendChild(el("td", r[nameKey]));
+      ["new", "due", "calendar_missing", "long_standing", "total"].forEach(function (k) {
+        tr.appendChild(el("td", String(r[k]), "n" + (k === "new" && r[k] ? " hot" : "")));
+      });
+    });
+    if (!rows.length) { var e = body.insertRow(); e.className = "empty"; var td = e.insertCell(); td.colSpan = 6; td.textContent = "无 / none"; }
   }
 
-  function loadLists() {
+  function loadMorning() {
+    if (meta && !meta.case_level) { return Promise.resolve(); }
     var f = filters();
-    if (meta && !meta.case_level) {
-      $("lists").hidden = true;
-      return Promise.resolve();
-    }
-    var params = { district: f.district, domain: f.domain, state: f.state, as_of: f.as_of };
-    return Promise.all(VIEWS.map(function (view) {
-      return getJson("/api/v1/clocks/" + view, params).then(function (data) { renderList(view, data); });
-    }));
+    var params = { district: f.district, domain: f.domain, as_of: f.as_of, since: f.since };
+    return P.getJson("/api/v1/morning", params).then(function (d) {
+      data = d;
+      if (!f.since) { $("f-since").placeholder = d.since; }
+      renderMorning();
+      renderCounts("by-district", d.by_district, "district", "地区");
+      renderCounts("by-agency", d.by_agency, "agency", "机关");
+      try { localStorage.setItem(visitKey(), d.as_of); } catch (e) { /* private mode */ }
+    });
   }
 
   function kpi(box, value, label) {
-    var div = document.createElement("div");
-    div.className = "kpi";
-    var b = document.createElement("b");
-    b.textContent = value === null || value === undefined ? "—" : String(value);
-    var s = document.createElement("span");
-    s.textContent = label;
-    div.appendChild(b);
-    div.appendChild(s);
-    box.appendChild(div);
+    box.appendChild(el("div", [el("b", value === null || value === undefined ? "—" : String(value)), el("span", label)], "kpi"));
   }
 
   function figureParams() {
@@ -166,9 +189,13 @@
     return p;
   }
 
+  function wan(yuan) {
+    return (yuan / 10000).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+
   function loadFigures() {
     var p = figureParams();
-    return getJson("/api/v1/figures", p).then(function (fig) {
+    return P.getJson("/api/v1/figures", p).then(function (fig) {
       $("fig-title").textContent = fig.title;
       var box = $("kpis");
       box.textContent = "";
@@ -179,9 +206,9 @@
       kpi(box, r.unreplied_overdue, "逾期未回复 / overdue, no reply");
       kpi(box, r.pending, "尚在期限内 / pending");
       kpi(box, r.rectified, "已整改 / rectified");
-      kpi(box, fig.outcomes.money_recovered_yuan.toLocaleString("zh-CN"), "追回金额（元）/ yuan recovered");
+      kpi(box, wan(fig.outcomes.money_recovered_yuan), "追回金额（万元）/ recovered, 10k yuan");
       return Promise.all(["domain", "agencies", "trend"].map(function (name) {
-        return request("/api/v1/charts/" + name, p).then(function (res) { return res.blob(); }).then(function (blob) {
+        return P.request("/api/v1/charts/" + name, p).then(function (res) { return res.blob(); }).then(function (blob) {
           if (chartUrls[name]) { URL.revokeObjectURL(chartUrls[name]); }
           chartUrls[name] = URL.createObjectURL(blob);
           $("chart-" + name).src = chartUrls[name];
@@ -190,76 +217,83 @@
     });
   }
 
+  function done() {
+    loads += 1;
+    document.body.dataset.version = String(loads);
+    document.body.dataset.ready = "1";
+  }
+
   function reload() {
     syncUrl();
-    showMessage("");
-    return Promise.all([loadLists(), loadFigures()]).then(function () {
-      loads += 1;
-      document.body.dataset.version = String(loads);
-      document.body.dataset.ready = "1";
-    }).catch(function (err) {
-      if (err instanceof ApiError && err.status === 401) { showLogin(errorText(err)); return; }
-      showMessage(errorText(err));
-      loads += 1;
-      document.body.dataset.version = String(loads);
-      document.body.dataset.ready = "1";
+    showMessage(meta && !meta.case_level ? "当前角色只能查看汇总统计 / your role sees aggregates only" : "");
+    return Promise.all([loadMorning(), loadFigures()]).then(done).catch(function (err) {
+      if (err instanceof P.ApiError && err.status === 401) { showLogin(P.errorText(err)); return; }
+      showMessage(P.errorText(err));
+      done();
     });
   }
 
   function download(format) {
     var p = figureParams();
     p.format = format;
-    request("/api/v1/report", p).then(function (res) { return res.blob(); }).then(function (blob) {
+    P.request("/api/v1/report", p).then(function (res) { return res.blob(); }).then(function (blob) {
       var a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
       a.download = "pilhub-report-" + p.year + "." + format;
       document.body.appendChild(a);
       a.click();
       setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-    }).catch(function (err) { showMessage(errorText(err)); });
+    }).catch(function (err) { showMessage(P.errorText(err)); });
   }
 
   function start() {
-    getJson("/api/v1/meta").then(function (m) {
+    P.getJson("/api/v1/meta").then(function (m) {
       meta = m;
       $("login").hidden = true;
       $("main").hidden = false;
       $("logout").hidden = false;
-      $("who").textContent = m.role + (m.region ? " · " + m.region : "");
+      $("who").textContent = P.who(m);
+      document.body.dataset.role = m.role;
+      Array.prototype.forEach.call(document.querySelectorAll(".case-level"), function (n) { n.hidden = !m.case_level; });
       var q = new URLSearchParams(location.search);
-      var d = $("f-district"), dom = $("f-domain"), st = $("f-state");
-      [d, dom, st].forEach(function (s) { while (s.options.length > 1) { s.remove(1); } });
+      var d = $("f-district"), dom = $("f-domain");
+      [d, dom].forEach(function (s) { while (s.options.length > 1) { s.remove(1); } });
       m.districts.forEach(function (x) { option(d, x.name, x.name); });
       m.domains.forEach(function (x) { option(dom, x.code, x.label); });
-      m.clock_states.forEach(function (x) { option(st, x.code, x.label); });
       d.value = q.get("district") || "";
       dom.value = q.get("domain") || "";
-      st.value = q.get("state") || "";
       $("f-as-of").value = q.get("as_of") || "";
-      $("f-year").value = q.get("year") || (q.get("as_of") || m.today).slice(0, 4);
-      if (!m.case_level) { showMessage("当前角色只能查看汇总统计 / your role sees aggregates only"); }
+      var last = null;
+      try { last = localStorage.getItem(visitKey()); } catch (e) { last = null; }
+      var asOf = q.get("as_of") || m.today;
+      $("f-since").value = q.get("since") || (last && last < asOf ? last : "");
+      $("f-text").value = q.get("q") || "";
+      $("f-year").value = q.get("year") || asOf.slice(0, 4);
       return reload();
     }).catch(function (err) {
-      showLogin(err instanceof ApiError && err.status === 401 ? "令牌无效或已过期 / invalid or expired token" : errorText(err));
+      showLogin(err instanceof P.ApiError && err.status === 401 ? "令牌无效或已过期 / invalid or expired token" : P.errorText(err));
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    ["f-district", "f-domain", "f-state", "f-as-of", "f-year"].forEach(function (id) {
-      $(id).addEventListener("change", reload);
+    ["f-district", "f-domain", "f-as-of", "f-since", "f-year"].forEach(function (id) { $(id).addEventListener("change", reload); });
+    $("f-text").addEventListener("input", function () { if (data) { renderMorning(); syncUrl(); } });
+    Array.prototype.forEach.call($("morning-table").tHead.rows[0].cells, function (th) {
+      th.addEventListener("click", function () {
+        if (sortKey === th.dataset.key) { sortDir = -sortDir; } else { sortKey = th.dataset.key; sortDir = 1; }
+        if (data) { renderMorning(); }
+      });
     });
     $("login-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
-      token = $("token-input").value.trim();
+      P.setToken($("token-input").value.trim());
       $("token-input").value = "";
-      sessionStorage.setItem(TOKEN_KEY, token);
       start();
     });
     $("logout").addEventListener("click", function () { showLogin(""); });
     Array.prototype.forEach.call(document.querySelectorAll(".downloads button"), function (b) {
       b.addEventListener("click", function () { download(b.dataset.format); });
     });
-    token = takeToken();
-    if (token) { start(); } else { showLogin(""); }
+    if (P.takeToken()) { start(); } else { showLogin(""); }
   });
 })();

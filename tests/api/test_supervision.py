@@ -1,0 +1,104 @@
+"""The morning list and the case timeline over HTTP: sections, counts, jurisdiction, no personal data, offline pages."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+AS_OF = "2026-11-23"
+
+
+def test_morning_sections_hold_each_clock_once_and_counts_add_up(client: Any, tokens: Any, bearer: Any) -> None:
+    body = client.get("/api/v1/morning", params={"as_of": AS_OF}, headers=bearer(tokens.admin)).json()
+    assert [s["key"] for s in body["sections"]] == ["new", "due", "calendar_missing", "long_standing"]
+    assert body["since"] == "2026-11-16"  # default: the last 7 days
+    keys = [i["clock_key"] for s in body["sections"] for i in s["items"]]
+    assert keys and len(keys) == len(set(keys)) == body["total"]
+    for name, rows in (("district", body["by_district"]), ("agency", body["by_agency"])):
+        assert sum(r["total"] for r in rows) == body["total"], name
+        for key in ("new", "due", "calendar_missing", "long_standing"):
+            section = next(s for s in body["sections"] if s["key"] == key)
+            assert sum(r[key] for r in rows) == section["total"]
+    per_district = Counter(i["district"] for s in body["sections"] for i in s["items"])
+    assert {r["district"]: r["total"] for r in body["by_district"]} == dict(per_district)
+    due = next(s for s in body["sections"] if s["key"] == "due")["items"]
+    assert [i["deadline_official"] for i in due] == sorted(i["deadline_official"] for i in due)
+    assert all(0 <= i["days_left"] <= 7 for i in due)
+    missing = next(s for s in body["sections"] if s["key"] == "calendar_missing")["items"]
+    assert missing and all(i["calendar_missing"] and i["calendar_missing_years"] for i in missing)
+    new = next(s for s in body["sections"] if s["key"] == "new")["items"]
+    changed = [i["last_escalated_on"] or i["breached_on"] for i in new]
+    assert changed == sorted(changed, reverse=True)  # newest first
+
+
+def test_morning_since_moves_items_between_new_and_long_standing(client: Any, tokens: Any, bearer: Any) -> None:
+    def sections(since: str) -> dict[str, int]:
+        body = client.get(
+            "/api/v1/morning", params={"as_of": AS_OF, "since": since}, headers=bearer(tokens.admin)
+        ).json()
+        return {s["key"]: s["total"] for s in body["sections"]}
+
+    early, late = sections("2026-01-01"), sections(AS_OF)
+    assert early["new"] > late["new"]
+    assert early["new"] + early["long_standing"] == late["new"] + late["long_standing"]
+    bad = client.get("/api/v1/morning", params={"as_of": AS_OF, "since": "2026-12-01"}, headers=bearer(tokens.admin))
+    assert bad.status_code == 422
+
+
+def test_morning_is_limited_to_the_jurisdiction_and_refused_to_congress(client: Any, tokens: Any, bearer: Any) -> None:
+    body = client.get("/api/v1/morning", params={"as_of": AS_OF}, headers=bearer(tokens.jiangshan)).json()
+    regions = {i["region_code"] for s in body["sections"] for i in s["items"]}
+    assert regions == {"330881"}
+    assert client.get("/api/v1/morning", headers=bearer(tokens.congress)).status_code == 403
+    other = client.get("/api/v1/morning", params={"district": "柯城区"}, headers=bearer(tokens.jiangshan))
+    assert other.status_code == 403
+
+
+def test_timeline_explains_each_deadline_and_carries_no_personal_data(
+    client: Any, tokens: Any, bearer: Any, personal_values: list[str]
+) -> None:
+    res = client.get("/api/v1/cases/KC-2017-001/timeline", params={"as_of": AS_OF}, headers=bearer(tokens.admin))
+    assert res.status_code == 200
+    body = res.json()
+    kinds = [e["kind"] for e in body["events"]]
+    assert kinds[0] == "case_opened"
+    assert {"recommendation_issued", "recommendation_received", "deadline"} <= set(kinds)
+    assert [e["date"] for e in body["events"]] == sorted(e["date"] for e in body["events"])
+    deadline = next(e for e in body["events"] if e["kind"] == "deadline")
+    # Received 2017-12-07: two months (法释〔2018〕6号 Art. 21(2)) end on 2018-02-07, a Wednesday.
+    assert "第21条" in deadline["rule"] and deadline["date"] == "2018-02-07"
+    assert any("起算日" in line for line in deadline["explanation"])
+    reply = next(c for c in body["clocks"] if c["kind"] == "reply")
+    assert reply["explanation"]["official"] and reply["state"] in ("escalated", "breached")
+    text = res.text
+    assert not [v for v in personal_values if v in text]
+
+
+def test_timeline_respects_jurisdiction(client: Any, tokens: Any, bearer: Any) -> None:
+    assert client.get("/api/v1/cases/KC-2017-001/timeline", headers=bearer(tokens.jiangshan)).status_code in (403, 404)
+    assert client.get("/api/v1/cases/KC-2017-001/timeline", headers=bearer(tokens.congress)).status_code == 403
+    assert client.get("/api/v1/cases/NO-SUCH/timeline", headers=bearer(tokens.admin)).status_code == 404
+
+
+def test_meta_names_the_unit(client: Any, tokens: Any, bearer: Any) -> None:
+    meta = client.get("/api/v1/meta", headers=bearer(tokens.kecheng)).json()
+    assert meta["region_name"] == "柯城区" and meta["role_label"] == "检察院督办"
+    assert client.get("/api/v1/meta", headers=bearer(tokens.congress)).json()["region_name"] == "衢州市"
+
+
+_REF = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*["']?([^"')]+)""", re.I)
+
+
+def test_served_pages_and_styles_reference_only_this_host(client: Any) -> None:
+    """Every src, href and CSS url() of the pages the hub serves is local (relative, data: or the same host)."""
+    for path in ("/dashboard", "/cases/KC-2017-001", "/docs", "/redoc", "/static/dashboard.css"):
+        res = client.get(path)
+        assert res.status_code == 200, path
+        refs = [a or b for a, b in _REF.findall(res.text)]
+        assert refs, path
+        foreign = [r for r in refs if re.match(r"^(https?:)?//", r)]
+        assert foreign == [], (path, foreign)
+    assert b"cdn.redoc.ly" not in client.get("/static/docs/redoc.standalone.js").content
+    font = client.get("/fonts/cjk.otf")
+    assert font.status_code == 200 and font.content[:4] == b"OTTO"
