@@ -1,16 +1,15 @@
 """法院 (衢州市中级人民法院 公益诉讼数据服务): XML keyed by 案号, page numbers, OAuth2 client credentials."""
 
-from connectors.sdk import Connector, OAuth2ClientCredentials, PageNumber, Stream
+from connectors.sdk import Connector, OAuth2ClientCredentials, PageNumber, ResourceDefaults
 
-_common = {
-    "primary_key": "ah",
-    "format": "xml",
-    "records_path": "records/record",
-    "paginator": PageNumber(size=20, size_param="size", total_pages_path="pages"),
-    "since_param": "gxsj_start",
-    "cursor_field": "gxsj",
-}
-_case = {"case_number": "ah", "court_name": "fymc"}
+_defaults = ResourceDefaults(  # settings every stream shares
+    primary_key="ah",
+    format="xml",
+    records_path="records/record",
+    paginator=PageNumber(size=20, size_param="size", total_pages_path="pages"),
+    since_param="gxsj_start",
+    cursor_field="gxsj",
+)
 
 connector = Connector(
     name="court",
@@ -20,28 +19,29 @@ connector = Connector(
     auth=OAuth2ClientCredentials(token_path="/oauth/token"),
     check_path="/ws/gongyi/ping",
     streams=(
-        Stream(
+        _defaults.stream(
             "filings",
             "court.filing",
             "/ws/gongyi/lian",
             title="立案信息",
             mapping={
-                **_case,
+                "case_number": "ah",
+                "court_name": "fymc",
                 "procedure": "ajlx",
                 "cause": "ay",
                 "filed_on": "larq",
                 "plaintiff": "gsr",
                 "defendants": "bg",
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "judgments",
             "court.judgment",
             "/ws/gongyi/panjue",
             title="裁判文书",
             mapping={
-                **_case,
+                "case_number": "ah",
+                "court_name": "fymc",
                 "decision_type": "cplx",
                 "decided_on": "cprq",
                 "effective_on": "sxrq",
@@ -50,15 +50,15 @@ connector = Connector(
                 "restoration_cost_yuan": "xfje",
                 "appealed": lambda r: {"是": True, "否": False}.get(r.get("sfss") or ""),
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "executions",
             "court.execution",
             "/ws/gongyi/zhixing",
             title="执行案件",
             mapping={
-                **_case,
+                "case_number": "ah",
+                "court_name": "fymc",
                 "basis_case_number": "yjah",
                 "filed_on": "zxlarq",
                 "status": "zxzt",
@@ -66,7 +66,6 @@ connector = Connector(
                 "amount_executed_yuan": "dwje",
                 "closed_on": "jarq",
             },
-            **_common,
         ),
     ),
 )

@@ -1,15 +1,15 @@
 """生态环境局 (衢州市生态环境局): JSON REST, cursor paging, API key, Ed25519-signed records."""
 
 from connectors.agencies.replies import RECEIPT_MAPPING, REPLY_MAPPING
-from connectors.sdk import ApiKeyHeader, Connector, Ed25519Signed, NextCursor, RateLimit, Stream
+from connectors.sdk import ApiKeyHeader, Connector, Ed25519Signed, NextCursor, RateLimit, ResourceDefaults
 
-_common = {
-    "paginator": NextCursor(size=100),
-    "records_path": "items",
-    "since_param": "updated_since",
-    "cursor_field": "updated_at",
-    "signed": Ed25519Signed(),
-}
+_defaults = ResourceDefaults(  # settings every stream shares
+    paginator=NextCursor(size=100),
+    records_path="items",
+    since_param="updated_since",
+    cursor_field="updated_at",
+    signed=Ed25519Signed(),
+)
 
 connector = Connector(
     name="environment",
@@ -20,7 +20,7 @@ connector = Connector(
     rate_limit=RateLimit(per_second=50, burst=10),
     check_path="/api/v1/ping",
     streams=(
-        Stream(
+        _defaults.stream(
             "penalties",
             "env.penalty",
             "/api/v1/penalties",
@@ -38,9 +38,8 @@ connector = Connector(
                 "fine_amount_yuan": "fkje",
                 "region_code": "xzqh",
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "exceedances",
             "env.exceedance",
             "/api/v1/exceedances",
@@ -58,25 +57,22 @@ connector = Connector(
                 "credit_code": "credit_code",
                 "region_code": "region",
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "replies",
             "agency.reply",
             "/api/v1/replies",
             primary_key="id",
             title="检察建议回复函",
             mapping=REPLY_MAPPING,
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "receipts",
             "agency.receipt",
             "/api/v1/receipts",
             primary_key="id",
             title="送达回证",
             mapping=RECEIPT_MAPPING,
-            **_common,
         ),
     ),
 )

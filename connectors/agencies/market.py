@@ -1,14 +1,14 @@
 """市场监管局 (衢州市市场监督管理局): REST, offset paging, HMAC-signed requests, strict rate limit."""
 
 from connectors.agencies.replies import REPLY_MAPPING
-from connectors.sdk import Connector, HmacSigned, OffsetLimit, RateLimit, Stream
+from connectors.sdk import Connector, HmacSigned, OffsetLimit, RateLimit, ResourceDefaults
 
-_common = {
-    "paginator": OffsetLimit(limit=50, total_path="total"),
-    "records_path": "rows",
-    "since_param": "startTime",
-    "cursor_field": "modifyTime",
-}
+_defaults = ResourceDefaults(  # settings every stream shares
+    paginator=OffsetLimit(limit=50, total_path="total"),
+    records_path="rows",
+    since_param="startTime",
+    cursor_field="modifyTime",
+)
 
 connector = Connector(
     name="market",
@@ -19,7 +19,7 @@ connector = Connector(
     rate_limit=RateLimit(per_second=20, burst=5),  # the bureau allows 40/s; stay well under it
     check_path="/open/api/v2/ping",
     streams=(
-        Stream(
+        _defaults.stream(
             "penalties",
             "market.penalty",
             "/open/api/v2/penalties",
@@ -38,9 +38,8 @@ connector = Connector(
                 "region_code": "areaCode",
                 "sector": "sector",
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "licences",
             "market.licence",
             "/open/api/v2/licences",
@@ -55,9 +54,8 @@ connector = Connector(
                 "status": "state",
                 "region_code": "areaCode",
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "sampling_failures",
             "market.sampling_failure",
             "/open/api/v2/sampling-failures",
@@ -78,16 +76,14 @@ connector = Connector(
                 "reported_on": "reportDate",
                 "region_code": "areaCode",
             },
-            **_common,
         ),
-        Stream(
+        _defaults.stream(
             "replies",
             "agency.reply",
             "/open/api/v2/replies",
             primary_key="id",
             title="检察建议回复函",
             mapping=REPLY_MAPPING,
-            **_common,
         ),
     ),
 )

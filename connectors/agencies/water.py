@@ -4,15 +4,15 @@ The walk-through example of docs/adding-a-connector.md — this file is the whol
 """
 
 from connectors.agencies.replies import attachments
-from connectors.sdk import ApiKeyHeader, Connector, PageNumber, Stream
+from connectors.sdk import ApiKeyHeader, Connector, PageNumber, ResourceDefaults
 
-_paging = {
-    "paginator": PageNumber(size=1000, size_param="page_size", total_pages_path="data.pages"),
-    "records_path": "data.list",  # {"data": {"list": [...], "page": 1, "pages": 7, "total": 6412}}
-    "since_param": "updated_from",  # incremental: ?updated_from=<cursor>
-    "cursor_field": "updated_at",
-    "primary_key": "id",
-}
+_defaults = ResourceDefaults(  # settings every stream shares
+    paginator=PageNumber(size=1000, size_param="page_size", total_pages_path="data.pages"),
+    records_path="data.list",  # {"data": {"list": [...], "page": 1, "pages": 7, "total": 6412}}
+    since_param="updated_from",  # incremental: ?updated_from=<cursor>
+    cursor_field="updated_at",
+    primary_key="id",
+)
 
 connector = Connector(
     name="water",  # configuration: PILHUB_CONN_WATER_URL, PILHUB_CONN_WATER_API_KEY
@@ -22,7 +22,7 @@ connector = Connector(
     auth=ApiKeyHeader("X-Api-Key"),
     check_path="/api/water/ping",
     streams=(
-        Stream(
+        _defaults.stream(
             "replies",
             "agency.reply",
             "/api/water/replies",
@@ -37,9 +37,8 @@ connector = Connector(
                 "promised_date": "promised",
                 "attachments": attachments,
             },
-            **_paging,
         ),
-        Stream(
+        _defaults.stream(
             "receipts",
             "agency.receipt",
             "/api/water/receipts",
@@ -51,7 +50,6 @@ connector = Connector(
                 "receiver": "receiver",
                 "delivery_method": "method",
             },
-            **_paging,
         ),
     ),
 )

@@ -9,6 +9,7 @@ and see ``docs/adding-a-connector.md``.
 
 from connectors.sdk.auth import ApiKeyHeader, HmacSigned, NoAuth, OAuth2ClientCredentials
 from connectors.sdk.declarations import Connector, Stream
+from connectors.sdk.defaults import ResourceDefaults
 from connectors.sdk.http import RetryPolicy
 from connectors.sdk.pagination import DirectoryListing, NextCursor, OffsetLimit, PageNumber
 from connectors.sdk.rate_limit import RateLimit
@@ -26,6 +27,7 @@ __all__ = [
     "OffsetLimit",
     "PageNumber",
     "RateLimit",
+    "ResourceDefaults",
     "RetryPolicy",
     "Stream",
 ]

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import re
+from pathlib import Path
 
 from typer.testing import CliRunner
 
-from connectors.registry import CONNECTORS, find_stream
+from connectors.registry import BROKEN, CONNECTORS, SOURCES, find_stream
 from hub.cli.main import app
 from schemas.registry import RECORD_KINDS
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_stream_maps_to_a_known_record_kind_and_every_connector_file_is_short():
-    assert set(CONNECTORS) == {"environment", "forestry", "market", "court", "water"}
+    assert CONNECTORS and not BROKEN, BROKEN  # found, not listed: no count pinned here
+    assert {"environment", "forestry", "market", "court", "water"} <= set(CONNECTORS)
     for connector in CONNECTORS.values():
         assert all(s.kind in RECORD_KINDS for s in connector.streams)
-        source = inspect.getsource(importlib.import_module(f"connectors.agencies.{connector.name}"))
-        assert len(source.splitlines()) < 160, connector.name  # declarations only
+        source = (REPO / SOURCES[connector.name]).read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 200, connector.name  # declarations only
         assert not re.search(r"^\s*(def|class) |import requests", source, re.M), connector.name
         assert find_stream(connector.agency_code, connector.streams[0].name)[0] is connector
 
