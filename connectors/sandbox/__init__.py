@@ -23,6 +23,7 @@ from connectors.sandbox.environment import EnvironmentSystem
 from connectors.sandbox.faults import FAULT_MODES, FaultPlan, expand
 from connectors.sandbox.forestry import ForestrySystem
 from connectors.sandbox.market import MarketSystem
+from connectors.sandbox.natural_resources import NaturalResourcesSystem
 from connectors.sandbox.server import AgencySystem, SandboxServer
 from connectors.sandbox.water import WaterSystem
 
@@ -35,6 +36,7 @@ SYSTEMS: dict[str, type[AgencySystem]] = {
     "market": MarketSystem,
     "court": CourtSystem,
     "water": WaterSystem,
+    "natural_resources": NaturalResourcesSystem,
 }
 DEFAULT_SEED = 20181231
 SIGNING_AGENCY = "330800-sthj"

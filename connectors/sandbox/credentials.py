@@ -20,6 +20,8 @@ MARKET_SECRET = "sbx-scjg-hmac-5e8b1d2f"
 COURT_CLIENT_ID = "sbx-court"
 COURT_CLIENT_SECRET = "sbx-court-oauth-9a6c3e1b"
 SIGNING_KEY_ID = "sthj-2017"
+NATURAL_RESOURCES_APP_ID = "sbx-zrzy-app-20181231"
+NATURAL_RESOURCES_APP_SECRET = "sbx-zrzy-secret-3c71f0a9d4"
 
 
 def signing_key(seed: int) -> Ed25519PrivateKey:

@@ -544,7 +544,14 @@ _BUILDERS = {
     "market": (lambda b: _market(b), "modifyTime"),
     "court": (lambda b: _court(b), "gxsj"),
     "water": (lambda b: _water(b), "updated_at"),
+    "natural_resources": (lambda b: _natural_resources(b), "更新时间"),
 }
+
+
+def _natural_resources(b: _Builder) -> dict[str, list[dict[str, Any]]]:
+    from connectors.sandbox.natural_resources_data import build  # that module builds on this one
+
+    return build(b)
 
 
 @cache

@@ -24,7 +24,16 @@ FAULT_MODES: dict[str, str] = {
     "malformed_records": "记录格式错误（首次投递）/ malformed records on first delivery",
     "wrong_encoding": "编码错误（声明 UTF-8 实为 GB18030 等）/ bodies in another charset than declared",
     "bad_signatures": "签名损坏或缺失（首次投递）/ damaged or missing signatures on first delivery",
+    # The natural-resources gateway's own faults (connectors/sandbox/natural_resources.py).
+    "page_size_cap": "每页条数被静默截为 200 / page size silently capped at 200",
+    "moving_records": "分页期间新增、更新记录（按更新时间倒序）/ records inserted and updated while a client pages",
+    "shifted_pages": "分页错位（某页提前几条开始）/ a page served starting a few records early",
+    "body_throttle": "HTTP 200 携带限流代码 / HTTP 200 carrying a throttle code",
+    "bad_records": "源数据错误记录（每次都错）/ records malformed at the source, on every delivery",
+    "missing_records": "total 计入但从不返回的记录（不属于 all）/ records counted but never served (not in all)",
 }
+#: Modes ``all`` leaves out: no pull can survive them, a pull can only report them (ends ``incomplete``).
+NOT_IN_ALL = frozenset({"missing_records"})
 
 
 def expand(modes: tuple[str, ...] | list[str] | set[str] | None) -> frozenset[str]:
@@ -32,7 +41,7 @@ def expand(modes: tuple[str, ...] | list[str] | set[str] | None) -> frozenset[st
     out: set[str] = set()
     for mode in modes or ():
         if mode == "all":
-            out.update(FAULT_MODES)
+            out.update(m for m in FAULT_MODES if m not in NOT_IN_ALL)
         elif mode in FAULT_MODES:
             out.add(mode)
         else:
