@@ -21,9 +21,9 @@ English. Shared settings of the streams have one home, ``resource_defaults``; a 
 overrides a key by giving it (``params`` are merged key by key).
 
 Mapping values: a source field (a plain key such as ``面积（亩）`` — full-width brackets are
-ordinary characters — or a dotted path), or ``{field, unit}`` (:class:`~connectors.sdk.units.WithUnit`),
-``{field, split}`` (:class:`~connectors.sdk.units.Split`) or ``{value}``
-(:class:`~connectors.sdk.units.Constant`). A connector that needs code is a Python module
+ordinary characters — or a dotted path), or ``{field, unit[, part]}`` (:class:`~connectors.sdk.units.Quantity`: the number with its
+declared unit), ``{field, split}`` (:class:`~connectors.sdk.mapping_sources.Split`) or
+``{value}`` (:class:`~connectors.sdk.mapping_sources.Constant`). A connector that needs code is a Python module
 instead; nothing here executes anything from the file.
 """
 
@@ -46,7 +46,8 @@ import yaml
 import connectors.sdk as sdk
 from connectors.sdk.declarations import Connector, Stream
 from connectors.sdk.errors import ConfigurationError
-from connectors.sdk.units import UNITS, Constant, Split, WithUnit
+from connectors.sdk.mapping_sources import Constant, Split
+from connectors.sdk.units import AREA_UNITS, MONEY_UNITS, Quantity
 
 __all__ = [
     "SCHEMA_PATH",
@@ -183,13 +184,17 @@ def _typed_union(kinds: dict[str, type], defs: dict[str, Any], title: str) -> di
 def _mapping_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "contract field → source field, {field, unit}, {field, split} or {value}",
+        "description": "contract field → source field, {field, unit[, part]}, {field, split} or {value}",
         "additionalProperties": {
             "anyOf": [
                 {"type": "string", "minLength": 1},
                 {
                     "type": "object",
-                    "properties": {"field": {"type": "string", "minLength": 1}, "unit": {"enum": list(UNITS)}},
+                    "properties": {
+                        "field": {"type": "string", "minLength": 1},
+                        "unit": {"enum": [*AREA_UNITS, *MONEY_UNITS]},
+                        "part": {"enum": ["text", "unit", "number"]},
+                    },
                     "required": ["field", "unit"],
                     "additionalProperties": False,
                 },
@@ -466,7 +471,7 @@ def _mapping(values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(source, str):
             out[target] = source
         elif "unit" in source:
-            out[target] = WithUnit(source["field"], source["unit"])
+            out[target] = Quantity(source["field"], source["unit"], source.get("part", "text"))
         elif "split" in source:
             out[target] = Split(source["field"], source["split"])
         else:

@@ -1,95 +1,121 @@
-"""Units declared, never guessed: an agency's bare number becomes a value with its unit.
+"""Units in a mapping: an area or an amount of money is never read from a bare number by guesswork.
 
-Agencies put the unit in the column name — ``面积（亩）``, ``占地面积（平方米）``,
-``罚没款（万元）`` — and send bare numbers. Read as they come, ``8000`` square metres
-become 8000 亩 and ``16`` 万元 become 16 元: errors of 667× and 10,000×, in the figures
-reported to the people's congress. So a mapping says which unit a source field is in
-(:class:`WithUnit`), and the value reaches the contract as text with that unit
-(``8000平方米``, ``16万元``), which the contract's own parsers (``schemas.area``,
-``schemas.money``) convert exactly. A value that already carries a unit keeps it only if
-it is the declared one; another unit is refused with a reason (a column that mixes units
-is a question for the agency, not something to settle silently).
+Agencies write ``12.5`` in a column called ``修复面积（亩）``, ``8000`` in ``占地面积（平方米）``
+and ``8.6`` in ``罚没款（万元）``: the unit is in the column's name (or the interface
+document), not in the value. Read as 亩 or 元 by default, ``8.6`` 万元 becomes a fine of 8.60
+元 — a 10,000-fold error in a figure reported to the people's congress. A mapping therefore
+declares the unit (:class:`Quantity`)::
+
+    mapping={
+        "restored_area": Quantity("修复面积（亩）", "亩"),
+        "restored_area_source_unit": Quantity("修复面积（亩）", "亩", part="unit"),
+        "fine": Quantity("罚没款（万元）", "万元"),
+    }
+
+The contract field receives the agency's number exactly as written with the declared unit
+appended (``"12.5亩"``, ``"8.6万元"``), which the contract's own parsers
+(:func:`schemas.area.parse_area_mu`, :func:`schemas.money.parse_money_yuan`) convert with
+the statutory factors; ``part="unit"`` gives the declared unit itself, so a record kind can
+keep the source unit beside the converted value, and ``part="number"`` the number alone.
+With ``unit=None`` the unit is taken from the full-width (or ASCII) brackets of the column
+name — the agency's own declaration — and a column without one is refused when the connector
+is loaded, not guessed. A value that already carries a unit must carry the declared one; text
+that is not a plain number (``约5``) is a reason, never a number.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from connectors.sdk.formats import dig
 from schemas.errors import InvalidValue
+from schemas.text import to_halfwidth
 
-__all__ = ["AREA_UNITS", "MONEY_UNITS", "UNITS", "Constant", "Split", "WithUnit"]
-
-#: Units of land area the contract's area parser reads.
-AREA_UNITS = ("亩", "平方米", "公顷", "平方公里")
-#: Units of money the contract's money parser reads.
+AREA_UNITS = ("亩", "公顷", "平方米", "平方公里")
 MONEY_UNITS = ("元", "万元", "亿元")
-UNITS = AREA_UNITS + MONEY_UNITS
-_NUMBER = re.compile(r"\s*([+-]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(\S*)\s*")
+_ALIASES = {
+    "m²": "平方米",
+    "m2": "平方米",
+    "㎡": "平方米",
+    "平米": "平方米",
+    "hm²": "公顷",
+    "hm2": "公顷",
+    "ha": "公顷",
+}
+_BRACKETS = re.compile(r"[（(]([^（）()]+)[）)]\s*$")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_NUMBER_AND_UNIT = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?)(.*)")
+
+
+def _canonical_unit(text: str) -> str:
+    unit = "".join(to_halfwidth(text).split())
+    return _ALIASES.get(unit.lower(), _ALIASES.get(unit, unit))
+
+
+def unit_of_column(name: str) -> str | None:
+    """The unit a column name declares in its brackets (``修复面积（亩）`` → ``亩``), if it is a known one."""
+    match = _BRACKETS.search(name)
+    if match is None:
+        return None
+    unit = _canonical_unit(match[1])
+    return unit if unit in AREA_UNITS + MONEY_UNITS else None
 
 
 @dataclass(frozen=True)
-class WithUnit:
-    """Mapping source: the field ``field`` (dotted path or a plain key) holds numbers in ``unit``."""
+class Quantity:
+    """A mapping source: the number in ``field`` in the declared ``unit`` (see the module docstring).
+
+    ``part``: ``"text"`` (number with unit, the default), ``"unit"`` or ``"number"``.
+    """
 
     field: str
-    unit: str
+    unit: str | None = None
+    part: str = "text"
 
     def __post_init__(self) -> None:
-        if self.unit not in UNITS:
-            raise ValueError(f"unknown unit {self.unit!r} (known: {', '.join(UNITS)})")
+        unit = _canonical_unit(self.unit) if self.unit else unit_of_column(self.field)
+        if unit is None or unit not in AREA_UNITS + MONEY_UNITS:
+            raise ValueError(
+                f"字段 {self.field} 未声明单位（可用 {'、'.join(AREA_UNITS + MONEY_UNITS)}）/ "
+                f"no unit declared for {self.field} (known: {', '.join(AREA_UNITS + MONEY_UNITS)})"
+            )
+        if self.part not in ("text", "unit", "number"):
+            raise ValueError(f"part must be text, unit or number, not {self.part}")
+        object.__setattr__(self, "unit", unit)
 
     def __call__(self, record: dict[str, Any]) -> str | None:
         value = record.get(self.field) if self.field in record else dig(record, self.field)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or value == "":
             return None
+        if self.part == "unit":
+            return self.unit
+        number = self._number(value)
+        return number if self.part == "number" else f"{number}{self.unit}"
+
+    def _number(self, value: Any) -> str:
         if isinstance(value, bool):
-            raise InvalidValue("unit.not_a_number", "应为数值", "expected a number")
-        if isinstance(value, int | Decimal):
-            return f"{value}{self.unit}"
-        if isinstance(value, float):
-            return f"{Decimal(repr(value))}{self.unit}"
-        match = _NUMBER.fullmatch(str(value))
-        if match is None:
-            raise InvalidValue(
-                "unit.not_a_number",
-                f"应为以{self.unit}计的数值",
-                f"expected a number in {self.unit}",
-            )
-        number, written = match[1].replace(",", ""), match[2]
-        if written and written != self.unit:
+            raise self._invalid()
+        if isinstance(value, int | float):
+            return repr(value) if isinstance(value, float) else str(value)
+        text = "".join(to_halfwidth(str(value)).split()).replace(",", "")
+        if _NUMBER.fullmatch(text):
+            return text
+        match = _NUMBER_AND_UNIT.fullmatch(text)
+        if match is not None and _canonical_unit(match[2]) == self.unit:
+            return match[1]
+        if match is not None and _canonical_unit(match[2]) in AREA_UNITS + MONEY_UNITS:
             raise InvalidValue(
                 "unit.conflict",
-                f"数值自带单位“{written}”，与声明的单位“{self.unit}”不符",
-                f"the value carries the unit '{written}', not the declared '{self.unit}'",
+                f"数值所带单位与声明的单位（{self.unit}）不符",
+                f"the value carries another unit than the declared one ({self.unit})",
             )
-        return f"{number}{self.unit}"
+        raise self._invalid()
 
-
-@dataclass(frozen=True)
-class Split:
-    """Mapping source: a text field holding a list (``"镉;铅"``) → ``["镉", "铅"]``; empty parts dropped."""
-
-    field: str
-    separator: str = ";"
-
-    def __call__(self, record: dict[str, Any]) -> list[str] | None:
-        value = record.get(self.field) if self.field in record else dig(record, self.field)
-        if value is None:
-            return None
-        if isinstance(value, list):
-            return [str(v).strip() for v in value if str(v).strip()]
-        return [part.strip() for part in str(value).split(self.separator) if part.strip()]
-
-
-@dataclass(frozen=True)
-class Constant:
-    """Mapping source: the same value for every record (a kind's fixed label, e.g. the acceptance body)."""
-
-    value: Any
-
-    def __call__(self, record: dict[str, Any]) -> Any:
-        return self.value
+    def _invalid(self) -> InvalidValue:
+        return InvalidValue(
+            "unit.number",
+            f"不是以{self.unit}计的数值（如“约5”“五亩”须由单位更正）",
+            f"not a number in {self.unit} (text such as '约5' must be corrected at the source)",
+        )

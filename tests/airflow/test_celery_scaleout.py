@@ -30,8 +30,11 @@ WINDOW = {"since": "2017-01-01T00:00:00+00:00", "until": "2026-11-24T00:00:00+00
 
 pytestmark = [
     pytest.mark.celery,
-    pytest.mark.skipif(not (PG and REDIS), reason="Celery test skipped: needs PILHUB_TEST_POSTGRES_URL and "
-                       "PILHUB_TEST_REDIS_URL (.ci/run sets both when the services run)"),
+    pytest.mark.skipif(
+        not (PG and REDIS),
+        reason="Celery test skipped: needs PILHUB_TEST_POSTGRES_URL and "
+        "PILHUB_TEST_REDIS_URL (.ci/run sets both when the services run)",
+    ),
 ]
 
 
@@ -40,8 +43,12 @@ def _db_url(name: str) -> str:
 
 
 def _api(base: str, method: str, path: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(f"{base}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{base}{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read() or b"{}")
 
@@ -50,8 +57,11 @@ def _record_state(url: str) -> set[tuple]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return set(conn.execute(sa.text(
-                "SELECT agency_code, stream, source_id, version, content_hash FROM agency_records")).all())
+            return set(
+                conn.execute(
+                    sa.text("SELECT agency_code, stream, source_id, version, content_hash FROM agency_records")
+                ).all()
+            )
     finally:
         engine.dispose()
 
@@ -106,22 +116,24 @@ def test_celery_cluster_matches_single_process_run(databases, tmp_path: Path) ->
             sandbox.register_keys(s)
 
         env = airflow_environment({**os.environ, **sandbox.env()})
-        env.update({
-            "AIRFLOW_HOME": str(tmp_path / "airflow"),
-            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": databases["airflow"],
-            "AIRFLOW__CELERY__BROKER_URL": REDIS.rsplit("/", 1)[0] + f"/{broker_db}",
-            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + databases["airflow"],
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "PILHUB_DATABASE_URL": databases["store"],
-        })
+        env.update(
+            {
+                "AIRFLOW_HOME": str(tmp_path / "airflow"),
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": databases["airflow"],
+                "AIRFLOW__CELERY__BROKER_URL": REDIS.rsplit("/", 1)[0] + f"/{broker_db}",
+                "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + databases["airflow"],
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+                "AIRFLOW__API__PORT": str(port),
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "PILHUB_DATABASE_URL": databases["store"],
+            }
+        )
         import redis
 
         redis.Redis.from_url(env["AIRFLOW__CELERY__BROKER_URL"]).flushdb()

@@ -28,8 +28,13 @@ def test_expected_dags_exist(dagbag) -> None:
     from connectors.registry import CONNECTORS
 
     expected = {f"pilhub_ingest_{name}" for name in CONNECTORS} | {
-        "pilhub_matching", "pilhub_sla_sweep", "pilhub_outbox", "pilhub_daily_digest",
-        "pilhub_report_monthly", "pilhub_report_annual"}
+        "pilhub_matching",
+        "pilhub_sla_sweep",
+        "pilhub_outbox",
+        "pilhub_daily_digest",
+        "pilhub_report_monthly",
+        "pilhub_report_annual",
+    }
     assert expected <= set(dagbag.dags)
 
 
@@ -69,8 +74,9 @@ def test_dag_files_import_nothing_heavy() -> None:
         "heavy = [m for m in ('great_expectations', 'pandas', 'hub.store.models', 'matplotlib') if m in sys.modules]; "
         "print('HEAVY=' + ','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ),
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     marker = [line for line in out.stdout.splitlines() if line.startswith("HEAVY=")]
     assert marker == ["HEAVY="], out.stdout[-2000:]

@@ -43,8 +43,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Compl
     var = tmp_path_factory.mktemp("demo-var")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PILHUB_DATABASE_URL"))}
     env.update({"PILHUB_VAR_DIR": str(var), "COLUMNS": "200"})
-    result = subprocess.run([sys.executable, "-m", "hub.demo"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "hub.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     return result, var, env
 
 
@@ -54,8 +55,13 @@ def test_demo_runs_every_dag_and_reports_non_zero_figures(demo_run) -> None:
     out = result.stdout
     status = [json.loads(x) for x in (var / "logs" / "demo-airflow.status.jsonl").read_text().splitlines()]
     assert status and all(s["state"].endswith("success") for s in status), status
-    assert {s["dag_id"] for s in status} >= {"pilhub_matching", "pilhub_sla_sweep", "pilhub_outbox",
-                                             "pilhub_report_annual", "pilhub_ingest_environment"}
+    assert {s["dag_id"] for s in status} >= {
+        "pilhub_matching",
+        "pilhub_sla_sweep",
+        "pilhub_outbox",
+        "pilhub_report_annual",
+        "pilhub_ingest_environment",
+    }
     assert re.search(r"已关联 linked [1-9]", out), out
     assert re.search(r"待复核 sent to review \d+", out)
     assert re.search(r"escalated [1-9]", out) and re.search(r"met [1-9]", out)
@@ -65,9 +71,20 @@ def test_demo_runs_every_dag_and_reports_non_zero_figures(demo_run) -> None:
     assert {p.suffix for p in reports} >= expected
     manifest = var / "reports" / "pilhub-annual-2018-01-01_2018-12-31.json.manifest.json"
     assert manifest.exists()
-    verify = subprocess.run([sys.executable, "-m", "hub.cli.main", "verify",
-                             str(var / "reports" / "pilhub-annual-2018-01-01_2018-12-31.json")],
-                            cwd=ROOT, env=demo_run[2], capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub.cli.main",
+            "verify",
+            str(var / "reports" / "pilhub-annual-2018-01-01_2018-12-31.json"),
+        ],
+        cwd=ROOT,
+        env=demo_run[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 

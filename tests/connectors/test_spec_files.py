@@ -17,8 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.registry import CONNECTORS, discover_connectors
+from connectors.sdk.mapping_sources import Split
 from connectors.sdk.spec_file import SpecFileError, build_json_schema, load_connector_file, published_schema
-from connectors.sdk.units import Split, WithUnit
+from connectors.sdk.units import Quantity
 from hub.cli.main import app
 
 FILES = Path(__file__).parent / "declaration_files"
@@ -122,17 +123,18 @@ def test_yaml_syntax_errors_and_missing_stream_keys(tmp_path: Path) -> None:
 
 
 def test_units_are_declared_not_guessed() -> None:
-    area = WithUnit("占地面积（平方米）", "平方米")
+    area = Quantity("占地面积（平方米）", "平方米")
     assert area({"占地面积（平方米）": 8000}) == "8000平方米"
     assert area({"占地面积（平方米）": "8,000.5"}) == "8000.5平方米"
     assert area({"占地面积（平方米）": 12.5}) == "12.5平方米"
     assert area({"占地面积（平方米）": ""}) is None
+    assert Quantity("其中耕地面积（亩）")({"其中耕地面积（亩）": 3}) == "3亩"  # the unit in the column's brackets
     from schemas.errors import InvalidValue
 
     with pytest.raises(InvalidValue) as info:
         area({"占地面积（平方米）": "12亩"})  # the column says m², the cell says 亩: ask the agency
     assert info.value.code == "unit.conflict"
-    money = WithUnit("罚没款（万元）", "万元")
+    money = Quantity("罚没款（万元）", "万元")
     from schemas.money import parse_money_yuan
 
     assert parse_money_yuan(money({"罚没款（万元）": "16.5"})) == 165000

@@ -18,9 +18,17 @@ SAMPLE = [json.loads(x) for x in SAMPLE_CASES.read_text(encoding="utf-8").splitl
 
 
 def _record(session, n: int, kind: str, payload: dict, agency: str = "330800-sthj") -> AgencyRecord:
-    rec = AgencyRecord(agency_code=agency, stream=kind.split(".")[1], source_id=f"S{n}", version=1, kind=kind,
-                       schema_version="1.0.0", payload=payload, content_hash=f"{n:064d}",
-                       fetched_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    rec = AgencyRecord(
+        agency_code=agency,
+        stream=kind.split(".")[1],
+        source_id=f"S{n}",
+        version=1,
+        kind=kind,
+        schema_version="1.0.0",
+        payload=payload,
+        content_hash=f"{n:064d}",
+        fetched_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
     session.add(rec)
     session.flush()
     return rec
@@ -39,8 +47,13 @@ def test_reply_and_receipt_link_exactly_and_take_effect(store) -> None:
     pending = next(c for c in SAMPLE for r in c["recommendations"] if r["received_on"] is None)
     pending_no = pending["recommendations"][0]["rec_id"]
     with store() as s, s.begin():
-        _record(s, 1, "agency.reply", {"recommendation_number": rec_no, "reply_date": "2026-11-20",
-                                       "attachments": [{"sha256": "ab" * 32}]}, agency="330800-sl")
+        _record(
+            s,
+            1,
+            "agency.reply",
+            {"recommendation_number": rec_no, "reply_date": "2026-11-20", "attachments": [{"sha256": "ab" * 32}]},
+            agency="330800-sl",
+        )
         _record(s, 2, "agency.receipt", {"recommendation_number": pending_no, "received_date": "2026-11-04"})
         _record(s, 3, "agency.reply", {"recommendation_number": "不存在〔2099〕1号", "reply_date": "2026-11-20"})
     report = link_pending(factory=store)
@@ -83,9 +96,18 @@ def test_court_judgment_updates_litigation_status_and_review_is_remembered(store
     company = next(c for c in SAMPLE if c["parties"][0]["kind"] == "company" and c["status"] == "open")
     party = company["parties"][0]
     with store() as s, s.begin():
-        _record(s, 4, "court.judgment", {"case_number": "（2026）浙0802民初1号", "defendants": [party["name"]],
-                                         "decided_on": "2026-10-01", "region_code": company["region_code"]},
-                agency="330800-fy")
+        _record(
+            s,
+            4,
+            "court.judgment",
+            {
+                "case_number": "（2026）浙0802民初1号",
+                "defendants": [party["name"]],
+                "decided_on": "2026-10-01",
+                "region_code": company["region_code"],
+            },
+            agency="330800-fy",
+        )
     link_pending(factory=store)
     with store() as s, s.begin():
         links = list(s.execute(select(RecordLink)).scalars())

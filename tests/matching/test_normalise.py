@@ -43,7 +43,14 @@ def test_company_variants_share_a_core(name: str) -> None:
 
 
 def test_branch_is_kept_apart_from_parent() -> None:
-    rows = parts(["浙江华龙化工有限公司衢江分公司", "华龙化工衢江区分公司", "华龙化工有限公司(衢江分公司)", "浙江华龙化工有限公司"])
+    rows = parts(
+        [
+            "浙江华龙化工有限公司衢江分公司",
+            "华龙化工衢江区分公司",
+            "华龙化工有限公司(衢江分公司)",
+            "浙江华龙化工有限公司",
+        ]
+    )
     assert [r[1] for r in rows] == ["华龙化工"] * 4
     assert [r[3] for r in rows] == ["衢江", "衢江", "衢江", ""]
 
@@ -55,8 +62,17 @@ def test_branch_locality_from_gazetteer() -> None:
 
 
 def test_kinds_and_agencies() -> None:
-    rows = parts(["王建国", "柯城区环保局", "衢州市柯城区生态环境局", "华龙公司", "华龙化工", "衢州市生态环境局柯城分局",
-                  "衢州市生态环境局"])
+    rows = parts(
+        [
+            "王建国",
+            "柯城区环保局",
+            "衢州市柯城区生态环境局",
+            "华龙公司",
+            "华龙化工",
+            "衢州市生态环境局柯城分局",
+            "衢州市生态环境局",
+        ]
+    )
     assert [r[0] for r in rows] == ["person", "agency", "agency", "company", "company", "agency", "agency"]
     assert rows[1][1] == rows[2][1] == rows[5][1] == "柯城生态环境局"
     assert rows[6][1] == "衢州生态环境局"
@@ -65,7 +81,13 @@ def test_kinds_and_agencies() -> None:
 
 def test_addresses_any_order_and_missing_levels() -> None:
     a = parse_addresses(
-        ["浙江省衢州市柯城区石室乡荷一村12号", "石室乡荷一村12号，衢州市柯城区", "柯城区石室乡", "衢州市江山市贺村镇耕读村", None]
+        [
+            "浙江省衢州市柯城区石室乡荷一村12号",
+            "石室乡荷一村12号，衢州市柯城区",
+            "柯城区石室乡",
+            "衢州市江山市贺村镇耕读村",
+            None,
+        ]
     )
     assert a["town"].to_pylist() == ["石室乡", "石室乡", "石室乡", "贺村镇", None]
     assert a["village"].to_pylist() == ["荷一村", "荷一村", None, "耕读村", None]
@@ -82,8 +104,16 @@ def test_region_levels() -> None:
 
 def test_reference_numbers_any_bracket_width() -> None:
     got = normalise_reference_numbers(
-        ["（2018）浙0824民初123号", "(2018)浙0824民初0123号", "［2018］浙0824民初第123号", "衢检行公建〔2018〕3号",
-         "衢检行公建[2018]第03号", "衢检行公建【2018】3号", "", None]
+        [
+            "（2018）浙0824民初123号",
+            "(2018)浙0824民初0123号",
+            "［2018］浙0824民初第123号",
+            "衢检行公建〔2018〕3号",
+            "衢检行公建[2018]第03号",
+            "衢检行公建【2018】3号",
+            "",
+            None,
+        ]
     ).to_pylist()
     assert got[:3] == ["(2018)浙0824民初123号"] * 3
     assert got[3:6] == ["衢检行公建(2018)3号"] * 3
@@ -109,9 +139,14 @@ def test_id_numbers_validated_and_hashed() -> None:
 
 def test_place_prefix_allows_one_slip_not_two() -> None:
     gaz = Gazetteer.from_tokens(["上饶市", "万年县", "浙江省"])
-    rows = parts_with(gaz, ["淅江华龙化工有限公司",  # one shape slip in the province: still a place
-                            "万年华龙化工有限公司",
-                            "玉莲脐橙种植实业有限公司"])  # 玉莲 has the char key of 万年, but differs twice
+    rows = parts_with(
+        gaz,
+        [
+            "淅江华龙化工有限公司",  # one shape slip in the province: still a place
+            "万年华龙化工有限公司",
+            "玉莲脐橙种植实业有限公司",
+        ],
+    )  # 玉莲 has the char key of 万年, but differs twice
     assert [r[1] for r in rows] == ["华龙化工", "华龙化工", "玉莲脐橙种植"]
 
 

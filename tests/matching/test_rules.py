@@ -14,8 +14,13 @@ ADDR = "浙江省衢州市柯城区石室乡荷一村12号"
 
 
 def company(name: str = "浙江华龙化工有限公司", **kw) -> dict:
-    return {"name": name, "kind": "company", "credit_code": kw.get("credit_code", CODE), "id_number": None,
-            "address": kw.get("address", ADDR)}
+    return {
+        "name": name,
+        "kind": "company",
+        "credit_code": kw.get("credit_code", CODE),
+        "id_number": None,
+        "address": kw.get("address", ADDR),
+    }
 
 
 def person(name: str, id_number: str | None, address: str | None = ADDR) -> dict:
@@ -29,13 +34,15 @@ def ident(tail: str) -> str:
 
 def decisions(engine, cases, records) -> dict[tuple[str, str], str]:
     res = engine.predict(engine.prepare(cases, records))
-    return {(r, c): d for r, c, d in zip(res.links["record_id"], res.links["case_id"], res.links["decision"],
-                                         strict=True)}
+    return {
+        (r, c): d for r, c, d in zip(res.links["record_id"], res.links["case_id"], res.links["decision"], strict=True)
+    }
 
 
 def test_exact_credit_code_links_an_abbreviated_name(engine, case, record) -> None:
-    got = decisions(engine, [case(parties=[company()])],
-                    [record(party_name="华龙公司", credit_code=CODE.lower(), region_code=None)])
+    got = decisions(
+        engine, [case(parties=[company()])], [record(party_name="华龙公司", credit_code=CODE.lower(), region_code=None)]
+    )
     assert got == {("R1", "C1"): "link"}
 
 
@@ -49,9 +56,11 @@ def test_public_body_needs_a_cited_number_and_stays_linear(engine, case, record)
     # one agency, addressee of 300 cases; replies cite a recommendation number, or not
     cases = [case(f"C{i}", parties=[company(f"华龙{i}化工有限公司", credit_code=None)]) for i in range(1, 301)]
     # the environment bureau's own system is the "environment" source, which ecology cases take
-    recs = [record("R1", source="environment", party_name="柯城区环保局", doc_number="柯检行公建[2023]17号"),
-            record("R2", source="environment", party_name="衢州市柯城区生态环境局", doc_number=None),
-            record("R3", source="environment", party_name="衢州市柯城区生态环境局", doc_number="柯检行公建〔2023〕999号")]
+    recs = [
+        record("R1", source="environment", party_name="柯城区环保局", doc_number="柯检行公建[2023]17号"),
+        record("R2", source="environment", party_name="衢州市柯城区生态环境局", doc_number=None),
+        record("R3", source="environment", party_name="衢州市柯城区生态环境局", doc_number="柯检行公建〔2023〕999号"),
+    ]
     res = engine.predict(batch := engine.prepare(cases, recs))
     got = set(zip(res.links["record_id"], res.links["case_id"], strict=True))
     assert got == {("R1", "C17")}
@@ -60,8 +69,10 @@ def test_public_body_needs_a_cited_number_and_stays_linear(engine, case, record)
 
 def test_branch_and_parent_are_different_subjects(engine, case, record) -> None:
     cases = [case(parties=[company()])]
-    recs = [record("R1", party_name="浙江华龙化工有限公司衢江分公司", address=ADDR),
-            record("R2", party_name="浙江华龙化工有限公司", address=ADDR)]
+    recs = [
+        record("R1", party_name="浙江华龙化工有限公司衢江分公司", address=ADDR),
+        record("R2", party_name="浙江华龙化工有限公司", address=ADDR),
+    ]
     assert decisions(engine, cases, recs) == {("R2", "C1"): "link"}
 
 
@@ -69,7 +80,9 @@ def test_same_name_people(engine, case, record) -> None:
     cases = [case(parties=[person("王建国", ident("23"))])]
     recs = [
         record("R1", party_name="王建国", id_number=ident("45"), address=ADDR),  # IDs disagree
-        record("R2", party_name="王建国", id_number=None, address="浙江省衢州市柯城区航埠镇北二村3号"),  # address disagrees
+        record(
+            "R2", party_name="王建国", id_number=None, address="浙江省衢州市柯城区航埠镇北二村3号"
+        ),  # address disagrees
         record("R3", party_name="王建国", id_number=None, address=ADDR),  # one ID missing, nothing disagrees
         record("R4", party_name="王建国", id_number=ident("23"), address=None),  # IDs agree
     ]
@@ -86,20 +99,28 @@ def test_domain_must_fit_the_source(engine, case, record) -> None:
 
 def test_record_dated_too_early(engine, case, record) -> None:
     cases = [case(parties=[company()], opened_on="2023-03-01")]
-    recs = [record("R1", party_name="华龙化工", credit_code=CODE, date="2022-01-30"),  # 395 days before
-            record("R2", party_name="华龙化工", credit_code=CODE, date="2022-03-31")]  # 335 days before
+    recs = [
+        record("R1", party_name="华龙化工", credit_code=CODE, date="2022-01-30"),  # 395 days before
+        record("R2", party_name="华龙化工", credit_code=CODE, date="2022-03-31"),
+    ]  # 335 days before
     assert decisions(engine, cases, recs) == {("R2", "C1"): "link"}
 
 
 def test_common_trade_name_weighs_less(engine, case, record) -> None:
     # 40 cases with a 华龙化工 in different counties, two with a rare name; records carry no region
     # (and so are placed in no county: each name is registered in more than one)
-    cases = [case(f"C{i}", region_code=f"33{i:04d}", parties=[company("华龙化工有限公司", credit_code=None, address=None)])
-             for i in range(1, 41)]
+    cases = [
+        case(f"C{i}", region_code=f"33{i:04d}", parties=[company("华龙化工有限公司", credit_code=None, address=None)])
+        for i in range(1, 41)
+    ]
     cases.append(case("C98", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]))
-    cases.append(case("C99", region_code="330803", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]))
-    recs = [record("R1", party_name="华龙化工有限公司", region_code=None),
-            record("R2", party_name="瑞翔化工有限公司", region_code=None)]
+    cases.append(
+        case("C99", region_code="330803", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)])
+    )
+    recs = [
+        record("R1", party_name="华龙化工有限公司", region_code=None),
+        record("R2", party_name="瑞翔化工有限公司", region_code=None),
+    ]
     model: LinkageModel = engine.model
     model.settings.thresholds.review = 1e-12
     res = engine.predict(engine.prepare(cases, recs))
@@ -156,11 +177,15 @@ def test_same_name_and_nothing_disagrees_is_the_same_person(engine, case, record
 def test_record_without_region_placed_where_its_name_is_registered(engine, case, record) -> None:
     # 瑞翔化工 is registered in 柯城区 only: a record of it with no region or address is placed there;
     # 华龙化工 is registered in two counties: its record stays unplaced
-    cases = [case("C1", parties=[company("瑞翔化工有限公司", credit_code=None)]),
-             case("C2", parties=[company("华龙化工有限公司", credit_code=None)]),
-             case("C3", region_code="330803", parties=[company("华龙化工有限公司", credit_code=None, address=None)])]
-    recs = [record("R1", party_name="瑞翔化工", region_code=None),
-            record("R2", party_name="华龙化工", region_code=None)]
+    cases = [
+        case("C1", parties=[company("瑞翔化工有限公司", credit_code=None)]),
+        case("C2", parties=[company("华龙化工有限公司", credit_code=None)]),
+        case("C3", region_code="330803", parties=[company("华龙化工有限公司", credit_code=None, address=None)]),
+    ]
+    recs = [
+        record("R1", party_name="瑞翔化工", region_code=None),
+        record("R2", party_name="华龙化工", region_code=None),
+    ]
     engine.model.settings.thresholds.review = 1e-12
     res = engine.predict(engine.prepare(cases, recs))
     assert name_level(res, "R1") == "exact_same_county"
@@ -171,32 +196,52 @@ def test_a_frequent_party_is_not_a_common_name(engine, case, record) -> None:
     # one company, party to 40 cases and subject of 80 records, against a name 40 companies share:
     # term frequency counts the companies bearing a name, not the rows
     cases = [case(f"C{i}", parties=[company("瑞翔化工有限公司", credit_code=None, address=None)]) for i in range(40)]
-    cases += [case(f"D{i}", region_code=f"33{i:04d}", parties=[company("华龙化工有限公司", credit_code=None,
-                                                                     address=None)]) for i in range(1, 41)]
+    cases += [
+        case(f"D{i}", region_code=f"33{i:04d}", parties=[company("华龙化工有限公司", credit_code=None, address=None)])
+        for i in range(1, 41)
+    ]
     recs = [record(f"R{i}", party_name="瑞翔化工有限公司") for i in range(80)]
-    recs += [record("X1", party_name="瑞翔化工有限公司", region_code=None, address="浙江省某地"),
-             record("X2", party_name="华龙化工有限公司", region_code=None)]
+    recs += [
+        record("X1", party_name="瑞翔化工有限公司", region_code=None, address="浙江省某地"),
+        record("X2", party_name="华龙化工有限公司", region_code=None),
+    ]
     from hub.matching.model import TermFrequencies
 
     batch = engine.prepare(cases, recs)
     tf = TermFrequencies.from_prepared(batch.prep, {"core"})
     core = {v: i for i, v in enumerate(batch.prep.vocab["core"])}
     company_kind = 0
-    assert tf.freq["core"][company_kind, core["瑞翔化工"]] * 40 == pytest.approx(tf.freq["core"][company_kind,
-                                                                                                  core["华龙化工"]])
+    assert tf.freq["core"][company_kind, core["瑞翔化工"]] * 40 == pytest.approx(
+        tf.freq["core"][company_kind, core["华龙化工"]]
+    )
 
 
 def test_a_public_body_is_its_place_and_type(engine, case, record) -> None:
     # recommendation numbers of two procuratorates can coincide (龙游 and 龙湾 both abbreviate to 龙)
-    cases = [case("C1", region_code="330825", agency="衢州市龙游县住房和城乡建设局", domain="state_property",
-                  doc_numbers=["龙检行公建〔2020〕1号"], parties=[company()])]
+    cases = [
+        case(
+            "C1",
+            region_code="330825",
+            agency="衢州市龙游县住房和城乡建设局",
+            domain="state_property",
+            doc_numbers=["龙检行公建〔2020〕1号"],
+            parties=[company()],
+        )
+    ]
     recs = [
-        record("R1", source="agency", party_name="温州市龙湾区住房和城乡建设局", region_code="330303",
-               doc_number="龙检行公建[2020]1号"),  # another county's bureau: not the addressee
-        record("R2", source="agency", party_name="龙游县住建局", region_code="330825",
-               doc_number="龙检行公建[2020]1号"),  # the addressee
-        record("R3", source="agency", party_name="丁梅梅", region_code="330825",
-               doc_number="龙检行公建[2020]1号"),  # a person citing the number is not the addressee
+        record(
+            "R1",
+            source="agency",
+            party_name="温州市龙湾区住房和城乡建设局",
+            region_code="330303",
+            doc_number="龙检行公建[2020]1号",
+        ),  # another county's bureau: not the addressee
+        record(
+            "R2", source="agency", party_name="龙游县住建局", region_code="330825", doc_number="龙检行公建[2020]1号"
+        ),  # the addressee
+        record(
+            "R3", source="agency", party_name="丁梅梅", region_code="330825", doc_number="龙检行公建[2020]1号"
+        ),  # a person citing the number is not the addressee
     ]
     got = decisions(engine, cases, recs)
     assert got.get(("R2", "C1")) == "link"

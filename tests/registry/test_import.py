@@ -20,8 +20,9 @@ SAMPLE = [json.loads(line) for line in SAMPLE_CASES.read_text(encoding="utf-8").
 
 
 def _write(path: Path, rows: list) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -89,20 +90,49 @@ BAD_LINES = [
     ({"opened_on": "2018-02-30"}, "opened_on", "日期"),
     ({"region_code": "33080"}, "region_code", "6位数字"),
     ({"outcomes": {"money_recovered_yuan": -5}}, "outcomes.money_recovered_yuan", "负数"),
-    ({"recommendations": [{"rec_id": "R1", "agency": "A", "issued_on": "2018-05-01", "received_on": "2018-04-01"}]},
-     "recommendations[0]", "received_on"),
-    ({"recommendations": [{"rec_id": "R2", "agency": "A", "issued_on": "2018-05-01", "received_on": "2018-05-03",
-                           "replies": [{"replied_on": "2018-05-02"}]}]}, "recommendations[0]", "replied_on"),
-    ({"recommendations": [{"rec_id": "R3", "agency": "A", "issued_on": "2018-05-01", "urgent": "maybe"}]},
-     "recommendations[0].urgent", "true"),
+    (
+        {"recommendations": [{"rec_id": "R1", "agency": "A", "issued_on": "2018-05-01", "received_on": "2018-04-01"}]},
+        "recommendations[0]",
+        "received_on",
+    ),
+    (
+        {
+            "recommendations": [
+                {
+                    "rec_id": "R2",
+                    "agency": "A",
+                    "issued_on": "2018-05-01",
+                    "received_on": "2018-05-03",
+                    "replies": [{"replied_on": "2018-05-02"}],
+                }
+            ]
+        },
+        "recommendations[0]",
+        "replied_on",
+    ),
+    (
+        {"recommendations": [{"rec_id": "R3", "agency": "A", "issued_on": "2018-05-01", "urgent": "maybe"}]},
+        "recommendations[0].urgent",
+        "true",
+    ),
 ]
 
 
 def _case(n: int, **overrides) -> dict:
-    base = {"case_id": f"T-{n:03d}", "title": "测试案件", "domain": "ecology", "procedure": "admin_pre_litigation",
-            "region_code": "330802", "district": "柯城区", "opened_on": "2018-04-02", "status": "open",
-            "procurator": "张三", "parties": [], "recommendations": [],
-            "outcomes": {"land_restored_mu": 0, "waste_removed_t": 0, "money_recovered_yuan": 0}}
+    base = {
+        "case_id": f"T-{n:03d}",
+        "title": "测试案件",
+        "domain": "ecology",
+        "procedure": "admin_pre_litigation",
+        "region_code": "330802",
+        "district": "柯城区",
+        "opened_on": "2018-04-02",
+        "status": "open",
+        "procurator": "张三",
+        "parties": [],
+        "recommendations": [],
+        "outcomes": {"land_restored_mu": 0, "waste_removed_t": 0, "money_recovered_yuan": 0},
+    }
     base.update(overrides)
     return base
 
@@ -110,8 +140,15 @@ def _case(n: int, **overrides) -> dict:
 def test_bad_lines_are_reported_precisely_and_good_lines_kept(store_url: str, tmp_path: Path) -> None:
     rows: list = [_case(0)]
     for i, (bad, _field, _reason) in enumerate(BAD_LINES, start=1):
-        rows.append(bad if isinstance(bad, str) else (_case(i, **bad) if "title" not in bad or len(bad) > 1
-                                                      else {k: v for k, v in _case(i).items() if k != "case_id"}))
+        rows.append(
+            bad
+            if isinstance(bad, str)
+            else (
+                _case(i, **bad)
+                if "title" not in bad or len(bad) > 1
+                else {k: v for k, v in _case(i).items() if k != "case_id"}
+            )
+        )
     rows.append(_case(99))
     path = _write(tmp_path / "mixed.jsonl", rows)
     report = import_cases(read_lines(path), open_store(store_url))
@@ -136,8 +173,15 @@ def test_duplicate_lines_within_a_file(store_url: str, tmp_path: Path) -> None:
 
 
 def test_recommendation_number_owned_by_another_case_is_rejected(store_url: str, tmp_path: Path) -> None:
-    rec = {"rec_id": "柯检行公建〔2018〕3号", "agency": "衢州市柯城区水利局", "issued_on": "2018-04-10",
-           "received_on": "2018-04-12", "urgent": False, "copied_to": [], "replies": []}
+    rec = {
+        "rec_id": "柯检行公建〔2018〕3号",
+        "agency": "衢州市柯城区水利局",
+        "issued_on": "2018-04-10",
+        "received_on": "2018-04-12",
+        "urgent": False,
+        "copied_to": [],
+        "replies": [],
+    }
     factory = open_store(store_url)
     import_cases(read_lines(_write(tmp_path / "a.jsonl", [_case(1, recommendations=[rec])])), factory)
     report = import_cases(read_lines(_write(tmp_path / "b.jsonl", [_case(2, recommendations=[rec])])), factory)
@@ -146,8 +190,9 @@ def test_recommendation_number_owned_by_another_case_is_rejected(store_url: str,
 
 def test_unknown_agency_is_auto_registered_with_a_warning(store_url: str, tmp_path: Path) -> None:
     rec = {"rec_id": "X〔2018〕1号", "agency": "衢州市柯城区水利局", "issued_on": "2018-04-10", "received_on": None}
-    report = import_cases(read_lines(_write(tmp_path / "a.jsonl", [_case(1, recommendations=[rec])])),
-                          open_store(store_url))
+    report = import_cases(
+        read_lines(_write(tmp_path / "a.jsonl", [_case(1, recommendations=[rec])])), open_store(store_url)
+    )
     assert report.inserted == 1 and any("auto-registered" in w for w in report.warnings)
     with open_store(store_url)() as s:
         agency = s.execute(select(Agency)).scalar_one()
@@ -155,8 +200,13 @@ def test_unknown_agency_is_auto_registered_with_a_warning(store_url: str, tmp_pa
 
 
 def test_invalid_check_character_is_a_warning_not_a_loss(store_url: str, tmp_path: Path) -> None:
-    party = {"name": "衢州某房地产开发有限公司", "kind": "company", "credit_code": "91330800MA28F0XXXX",
-             "id_number": None, "address": "浙江省衢州市柯城区"}
+    party = {
+        "name": "衢州某房地产开发有限公司",
+        "kind": "company",
+        "credit_code": "91330800MA28F0XXXX",
+        "id_number": None,
+        "address": "浙江省衢州市柯城区",
+    }
     report = import_cases(read_lines(_write(tmp_path / "a.jsonl", [_case(1, parties=[party])])), open_store(store_url))
     assert report.inserted == 1 and any("parties[0].credit_code" in w for w in report.warnings)
 

@@ -33,22 +33,48 @@ POLICY = load_policy()
 RESOLVED = POLICY.resolve("330802", "ecology")
 
 
-def _case(*recs: RecommendationFacts, status: str = "open", procedure: str = "admin_pre_litigation",
-          litigation_status: str | None = None, events: tuple[EventFacts, ...] = ()) -> CaseFacts:
+def _case(
+    *recs: RecommendationFacts,
+    status: str = "open",
+    procedure: str = "admin_pre_litigation",
+    litigation_status: str | None = None,
+    events: tuple[EventFacts, ...] = (),
+) -> CaseFacts:
     return CaseFacts("KC-T-001", procedure, status, litigation_status, tuple(recs), events)
 
 
-def _rec(received: str | None, *replies: ReplyFacts, urgent: bool = False, issued: str | None = None,
-         number: str = "柯检行公建〔2024〕1号") -> RecommendationFacts:
+def _rec(
+    received: str | None,
+    *replies: ReplyFacts,
+    urgent: bool = False,
+    issued: str | None = None,
+    number: str = "柯检行公建〔2024〕1号",
+) -> RecommendationFacts:
     issued_on = D(issued) if issued else (D(received) - dt.timedelta(days=2) if received else D("2024-07-30"))
     return RecommendationFacts(number, issued_on, D(received) if received else None, urgent, tuple(replies))
 
 
-def _reply(replied: str, posted: str | None = None, *, evidence: bool = True, promise: str | None = None,
-           rectified: bool | None = None, rectified_on: str | None = None, rebound: bool | None = None,
-           seq: int = 1) -> ReplyFacts:
-    return ReplyFacts(seq, D(replied), D(posted) if posted else None, evidence, D(promise) if promise else None,
-                      rectified, D(rectified_on) if rectified_on else None, rebound)
+def _reply(
+    replied: str,
+    posted: str | None = None,
+    *,
+    evidence: bool = True,
+    promise: str | None = None,
+    rectified: bool | None = None,
+    rectified_on: str | None = None,
+    rebound: bool | None = None,
+    seq: int = 1,
+) -> ReplyFacts:
+    return ReplyFacts(
+        seq,
+        D(replied),
+        D(posted) if posted else None,
+        evidence,
+        D(promise) if promise else None,
+        rectified,
+        D(rectified_on) if rectified_on else None,
+        rebound,
+    )
 
 
 def _clock(case: CaseFacts, kind: str = "reply") -> DerivedClock:
@@ -63,60 +89,182 @@ def _state(clock: DerivedClock, day: str) -> str:
 
 # (id, facts, expected official, expected all-weekends, breach_after, outcome, resolved_on, [(day, state)])
 REPLY_TABLE = [
-    ("2m, Oct 1 falls in National Day → 10-08 (the issue's example), no reply",
-     _rec("2024-08-01"), "2024-10-08", "2024-10-08", "2024-10-08", None, None,
-     [("2024-08-01", "running"), ("2024-09-30", "running"), ("2024-10-01", "due_soon"), ("2024-10-08", "due_soon"),
-      ("2024-10-09", "breached"), ("2024-10-23", "escalated")]),
-    ("2m ending on a 调休 Saturday: official 10-12, all-weekends 10-14, breach only after 10-14",
-     _rec("2024-08-12"), "2024-10-12", "2024-10-14", "2024-10-14", None, None,
-     [("2024-10-05", "due_soon"), ("2024-10-13", "due_soon"), ("2024-10-14", "due_soon"),
-      ("2024-10-15", "breached")]),
-    ("reply received on the all-weekends deadline (after the official one): met, not a breach",
-     _rec("2024-08-12", _reply("2024-10-14")), "2024-10-12", "2024-10-14", "2024-10-14", "met", "2024-10-14",
-     [("2024-10-13", "due_soon"), ("2024-10-14", "met")]),
-    ("urgent, 15 days (Art. 21(2)): 2026-11-10 → 11-25",
-     _rec("2026-11-10", urgent=True), "2026-11-25", "2026-11-25", "2026-11-25", None, None,
-     [("2026-11-21", "running"), ("2026-11-22", "due_soon"), ("2026-11-26", "breached")]),
-    ("urgent across Spring Festival 2025: 01-25 Sat; 01-26 is a make-up Sunday (official), 01-27 all-weekends",
-     _rec("2025-01-10", _reply("2025-01-27"), urgent=True), "2025-01-26", "2025-01-27", "2025-01-27", "met",
-     "2025-01-27", [("2025-01-27", "met")]),
-    ("reply on time (received well before the deadline)",
-     _rec("2024-03-20", _reply("2024-04-15")), "2024-05-20", "2024-05-20", "2024-05-20", "met", "2024-04-15",
-     [("2024-04-14", "running"), ("2024-04-15", "met")]),
-    ("late reply: met_late on the day it came",
-     _rec("2024-03-20", _reply("2024-06-10")), "2024-05-20", "2024-05-20", "2024-05-20", "met_late", "2024-06-10",
-     [("2024-05-21", "breached"), ("2024-06-04", "escalated"), ("2024-06-10", "met_late")]),
-    ("posted on the last day, received three days later: on time (民事诉讼法 Art. 85, time in the post)",
-     _rec("2024-03-20", _reply("2024-05-23", "2024-05-20")), "2024-05-20", "2024-05-20", "2024-05-20", "met",
-     "2024-05-20", [("2024-05-20", "met"), ("2024-05-23", "met")]),
-    ("posted a day late: met_late",
-     _rec("2024-03-20", _reply("2024-05-24", "2024-05-21")), "2024-05-20", "2024-05-20", "2024-05-20", "met_late",
-     "2024-05-21", [("2024-05-21", "met_late")]),
-    ("urgent reply without evidence is incomplete: the clock keeps running and breaches",
-     _rec("2025-09-10", _reply("2025-09-20", evidence=False), urgent=True), "2025-09-25", "2025-09-25",
-     "2025-09-25", None, None, [("2025-09-20", "running"), ("2025-09-26", "breached")]),
-    ("urgent: incomplete reply, then one with evidence after the deadline → met_late on the second",
-     _rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-29", seq=2), urgent=True),
-     "2025-09-25", "2025-09-25", "2025-09-25", "met_late", "2025-09-29", [("2025-09-26", "breached")]),
-    ("non-urgent reply without evidence still counts (evidence is required for urgent replies)",
-     _rec("2024-03-20", _reply("2024-04-15", evidence=False)), "2024-05-20", "2024-05-20", "2024-05-20", "met",
-     "2024-04-15", [("2024-04-15", "met")]),
-    ("issued before 2017-07-01: one month (2015 pilot measures Art. 40), 06-03 Sat → 06-05",
-     _rec("2017-05-03", issued="2017-05-02"), "2017-06-05", "2017-06-05", "2017-06-05", None, None,
-     [("2017-06-06", "breached")]),
-    ("urgent under the pilot measures: still one month, no evidence needed",
-     _rec("2017-05-03", _reply("2017-05-20", evidence=False), urgent=True, issued="2017-05-02"), "2017-06-05",
-     "2017-06-05", "2017-06-05", "met", "2017-05-20", [("2017-05-20", "met")]),
+    (
+        "2m, Oct 1 falls in National Day → 10-08 (the issue's example), no reply",
+        _rec("2024-08-01"),
+        "2024-10-08",
+        "2024-10-08",
+        "2024-10-08",
+        None,
+        None,
+        [
+            ("2024-08-01", "running"),
+            ("2024-09-30", "running"),
+            ("2024-10-01", "due_soon"),
+            ("2024-10-08", "due_soon"),
+            ("2024-10-09", "breached"),
+            ("2024-10-23", "escalated"),
+        ],
+    ),
+    (
+        "2m ending on a 调休 Saturday: official 10-12, all-weekends 10-14, breach only after 10-14",
+        _rec("2024-08-12"),
+        "2024-10-12",
+        "2024-10-14",
+        "2024-10-14",
+        None,
+        None,
+        [
+            ("2024-10-05", "due_soon"),
+            ("2024-10-13", "due_soon"),
+            ("2024-10-14", "due_soon"),
+            ("2024-10-15", "breached"),
+        ],
+    ),
+    (
+        "reply received on the all-weekends deadline (after the official one): met, not a breach",
+        _rec("2024-08-12", _reply("2024-10-14")),
+        "2024-10-12",
+        "2024-10-14",
+        "2024-10-14",
+        "met",
+        "2024-10-14",
+        [("2024-10-13", "due_soon"), ("2024-10-14", "met")],
+    ),
+    (
+        "urgent, 15 days (Art. 21(2)): 2026-11-10 → 11-25",
+        _rec("2026-11-10", urgent=True),
+        "2026-11-25",
+        "2026-11-25",
+        "2026-11-25",
+        None,
+        None,
+        [("2026-11-21", "running"), ("2026-11-22", "due_soon"), ("2026-11-26", "breached")],
+    ),
+    (
+        "urgent across Spring Festival 2025: 01-25 Sat; 01-26 is a make-up Sunday (official), 01-27 all-weekends",
+        _rec("2025-01-10", _reply("2025-01-27"), urgent=True),
+        "2025-01-26",
+        "2025-01-27",
+        "2025-01-27",
+        "met",
+        "2025-01-27",
+        [("2025-01-27", "met")],
+    ),
+    (
+        "reply on time (received well before the deadline)",
+        _rec("2024-03-20", _reply("2024-04-15")),
+        "2024-05-20",
+        "2024-05-20",
+        "2024-05-20",
+        "met",
+        "2024-04-15",
+        [("2024-04-14", "running"), ("2024-04-15", "met")],
+    ),
+    (
+        "late reply: met_late on the day it came",
+        _rec("2024-03-20", _reply("2024-06-10")),
+        "2024-05-20",
+        "2024-05-20",
+        "2024-05-20",
+        "met_late",
+        "2024-06-10",
+        [("2024-05-21", "breached"), ("2024-06-04", "escalated"), ("2024-06-10", "met_late")],
+    ),
+    (
+        "posted on the last day, received three days later: on time (民事诉讼法 Art. 85, time in the post)",
+        _rec("2024-03-20", _reply("2024-05-23", "2024-05-20")),
+        "2024-05-20",
+        "2024-05-20",
+        "2024-05-20",
+        "met",
+        "2024-05-20",
+        [("2024-05-20", "met"), ("2024-05-23", "met")],
+    ),
+    (
+        "posted a day late: met_late",
+        _rec("2024-03-20", _reply("2024-05-24", "2024-05-21")),
+        "2024-05-20",
+        "2024-05-20",
+        "2024-05-20",
+        "met_late",
+        "2024-05-21",
+        [("2024-05-21", "met_late")],
+    ),
+    (
+        "urgent reply without evidence is incomplete: the clock keeps running and breaches",
+        _rec("2025-09-10", _reply("2025-09-20", evidence=False), urgent=True),
+        "2025-09-25",
+        "2025-09-25",
+        "2025-09-25",
+        None,
+        None,
+        [("2025-09-20", "running"), ("2025-09-26", "breached")],
+    ),
+    (
+        "urgent: incomplete reply, then one with evidence after the deadline → met_late on the second",
+        _rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-29", seq=2), urgent=True),
+        "2025-09-25",
+        "2025-09-25",
+        "2025-09-25",
+        "met_late",
+        "2025-09-29",
+        [("2025-09-26", "breached")],
+    ),
+    (
+        "non-urgent reply without evidence still counts (evidence is required for urgent replies)",
+        _rec("2024-03-20", _reply("2024-04-15", evidence=False)),
+        "2024-05-20",
+        "2024-05-20",
+        "2024-05-20",
+        "met",
+        "2024-04-15",
+        [("2024-04-15", "met")],
+    ),
+    (
+        "issued before 2017-07-01: one month (2015 pilot measures Art. 40), 06-03 Sat → 06-05",
+        _rec("2017-05-03", issued="2017-05-02"),
+        "2017-06-05",
+        "2017-06-05",
+        "2017-06-05",
+        None,
+        None,
+        [("2017-06-06", "breached")],
+    ),
+    (
+        "urgent under the pilot measures: still one month, no evidence needed",
+        _rec("2017-05-03", _reply("2017-05-20", evidence=False), urgent=True, issued="2017-05-02"),
+        "2017-06-05",
+        "2017-06-05",
+        "2017-06-05",
+        "met",
+        "2017-05-20",
+        [("2017-05-20", "met")],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("label", "rec", "official", "weekends", "breach", "outcome", "resolved", "days"),
-                         REPLY_TABLE, ids=[row[0][:60] for row in REPLY_TABLE])
-def test_reply_clock_table(label: str, rec: RecommendationFacts, official: str, weekends: str, breach: str,
-                           outcome: str | None, resolved: str | None, days: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("label", "rec", "official", "weekends", "breach", "outcome", "resolved", "days"),
+    REPLY_TABLE,
+    ids=[row[0][:60] for row in REPLY_TABLE],
+)
+def test_reply_clock_table(
+    label: str,
+    rec: RecommendationFacts,
+    official: str,
+    weekends: str,
+    breach: str,
+    outcome: str | None,
+    resolved: str | None,
+    days: list[tuple[str, str]],
+) -> None:
     clock = _clock(_case(rec))
-    assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (D(official), D(weekends),
-                                                                                          D(breach)), label
+    assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (
+        D(official),
+        D(weekends),
+        D(breach),
+    ), label
     assert clock.outcome == outcome
     assert clock.resolved_on == (D(resolved) if resolved else None)
     assert clock.start_on == rec.received_on
@@ -129,8 +277,9 @@ def test_incomplete_is_a_flag_not_a_state() -> None:
     assert clock.incomplete and clock.outcome is None
     assert clock.explanation["replies"][0]["counted"] is False
     assert "证明材料" in clock.explanation["replies"][0]["why"]
-    completed = _clock(_case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-22", seq=2),
-                                  urgent=True)))
+    completed = _clock(
+        _case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-22", seq=2), urgent=True))
+    )
     assert not completed.incomplete and completed.outcome == "met"
 
 
@@ -177,46 +326,79 @@ def test_rectification_clock_from_the_promised_date() -> None:
     assert (clock.start_on, clock.breach_after, clock.period) == (D("2024-04-15"), D("2024-07-31"), None)
     assert clock.deadline_official == clock.deadline_all_weekends == D("2024-07-31")  # a promised day: no shift
     assert [_state(clock, d) for d in ("2024-07-20", "2024-07-24", "2024-08-01", "2024-08-15")] == [
-        "running", "due_soon", "breached", "escalated"]
-    on_time = _clock(_case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31", rectified=True,
-                                                       rectified_on="2024-07-30"))), "rectification")
+        "running",
+        "due_soon",
+        "breached",
+        "escalated",
+    ]
+    on_time = _clock(
+        _case(
+            _rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31", rectified=True, rectified_on="2024-07-30"))
+        ),
+        "rectification",
+    )
     assert (on_time.outcome, on_time.resolved_on) == ("met", D("2024-07-30"))
-    late = _clock(_case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31"),
-                             _reply("2024-09-01", rectified=True, rectified_on="2024-08-20", seq=2))), "rectification")
+    late = _clock(
+        _case(
+            _rec(
+                "2024-03-20",
+                _reply("2024-04-15", promise="2024-07-31"),
+                _reply("2024-09-01", rectified=True, rectified_on="2024-08-20", seq=2),
+            )
+        ),
+        "rectification",
+    )
     assert (late.outcome, late.resolved_on) == ("met_late", D("2024-08-20"))
-    undated = _clock(_case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31", rectified=True))),
-                     "rectification")
+    undated = _clock(
+        _case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31", rectified=True))), "rectification"
+    )
     assert undated.resolved_on == D("2024-04-15")  # completion date not recorded: the reply's date
 
 
 def test_a_later_promise_governs_the_rectification_clock() -> None:
-    clock = _clock(_case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31"),
-                              _reply("2024-07-25", promise="2024-09-30", seq=2))), "rectification")
+    clock = _clock(
+        _case(
+            _rec(
+                "2024-03-20",
+                _reply("2024-04-15", promise="2024-07-31"),
+                _reply("2024-07-25", promise="2024-09-30", seq=2),
+            )
+        ),
+        "rectification",
+    )
     assert clock.breach_after == D("2024-09-30") and clock.start_on == D("2024-07-25")
     assert clock.explanation["earlier_promises"] == [{"reply_seq": 1, "due": D("2024-07-31")}]
 
 
 def test_follow_up_clock_six_months_after_rectification() -> None:
-    facts = _case(_rec("2025-09-10", _reply("2025-10-10", promise="2026-02-28", rectified=True,
-                                            rectified_on="2026-03-01")))
+    facts = _case(
+        _rec("2025-09-10", _reply("2025-10-10", promise="2026-02-28", rectified=True, rectified_on="2026-03-01"))
+    )
     clock = _clock(facts, "follow_up")
     assert (clock.start_on, clock.period, clock.breach_after) == (D("2026-03-01"), "6m", D("2026-09-01"))
     assert _state(clock, "2026-08-17") == "running"
     assert _state(clock, "2026-08-18") == "due_soon"  # the follow-up ladder reminds 14 days before: due soon
     assert evaluate(clock, D("2026-08-18"), RESOLVED).level == 1
     assert _state(clock, "2026-09-02") == "breached"
-    done = _case(*facts.recommendations, events=(EventFacts("follow_up_done", D("2026-08-20"), facts.recommendations[0]
-                                                            .rec_number, 1),))
+    done = _case(
+        *facts.recommendations,
+        events=(EventFacts("follow_up_done", D("2026-08-20"), facts.recommendations[0].rec_number, 1),),
+    )
     assert _clock(done, "follow_up").outcome == "met"
-    rebound = _case(_rec("2025-09-10", _reply("2025-10-10", promise="2026-02-28", rectified=True,
-                                              rectified_on="2026-03-01", rebound=True)))
+    rebound = _case(
+        _rec(
+            "2025-09-10",
+            _reply("2025-10-10", promise="2026-02-28", rectified=True, rectified_on="2026-03-01", rebound=True),
+        )
+    )
     clock = _clock(rebound, "follow_up")
     assert clock.outcome == "closed" and clock.explanation["rebound"] is True
 
 
 def test_follow_up_period_is_configurable() -> None:
-    facts = _case(_rec("2025-09-10", _reply("2025-10-10", promise="2026-02-28", rectified=True,
-                                            rectified_on="2026-03-01")))
+    facts = _case(
+        _rec("2025-09-10", _reply("2025-10-10", promise="2026-02-28", rectified=True, rectified_on="2026-03-01"))
+    )
     clocks = derive_case_clocks(facts, config=DerivationConfig(Period.months(3)), calendar=CAL)
     follow = next(c for c in clocks if c.kind == "follow_up")
     assert follow.breach_after == D("2026-06-01") and follow.period == "3m"
@@ -229,7 +411,11 @@ def test_announcement_clock_needs_a_recorded_date() -> None:
     clock = _clock(announced, "announcement")
     assert (clock.period, clock.breach_after) == ("30d", D("2026-07-01"))  # 法释〔2018〕6号 Art. 13
     assert [_state(clock, d) for d in ("2026-06-20", "2026-06-28", "2026-07-01", "2026-07-02")] == [
-        "running", "due_soon", "due_soon", "met"]
+        "running",
+        "due_soon",
+        "due_soon",
+        "met",
+    ]
 
 
 def test_same_facts_same_digest_and_a_correction_changes_it() -> None:

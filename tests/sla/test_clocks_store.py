@@ -68,16 +68,29 @@ def test_sample_registry_as_of_the_demo_day(store_url: str) -> None:
     factory = _load(store_url)
     report = sweep(factory, as_of=DEMO_DAY, policy=POLICY)
     assert report.recompute.created > 100 and report.evaluation.mode == "full"
-    for state in ("pending", "running", "due_soon", "breached", "escalated", "met", "met_late", "closed",
-                  "calendar_missing"):
+    for state in (
+        "pending",
+        "running",
+        "due_soon",
+        "breached",
+        "escalated",
+        "met",
+        "met_late",
+        "closed",
+        "calendar_missing",
+    ):
         assert report.states.get(state), state
     pending = _status(factory, "KC-2026-056")["reply"]
     assert pending.state == "pending" and pending.start_on is None
     missing = _status(factory, "KC-2026-057")["reply"]
     assert missing.state == "calendar_missing" and missing.calendar_missing_years == (2027,)
     urgent = _status(factory, "KC-2026-058")["reply"]  # 15 days from 11-10: 11-25, reminded 3 days before
-    assert (urgent.state, urgent.deadline_official, urgent.days_left, urgent.level) == ("due_soon", D("2026-11-25"),
-                                                                                        2, 1)
+    assert (urgent.state, urgent.deadline_official, urgent.days_left, urgent.level) == (
+        "due_soon",
+        D("2026-11-25"),
+        2,
+        1,
+    )
     weekend = _status(factory, "KC-2026-059")["reply"]  # 2 months end on Sat 11-28: moves to Mon 11-30
     assert (weekend.state, weekend.deadline_official, weekend.days_left) == ("due_soon", D("2026-11-30"), 7)
     assert _status(factory, "KC-2026-060")["reply"].state == "running"
@@ -91,40 +104,61 @@ def test_sample_registry_as_of_the_demo_day(store_url: str) -> None:
 def test_sql_states_equal_the_python_rules_on_many_days(store_url: str, tmp_path: Path) -> None:
     """The set-based SQL (daily and full mode) gives every clock the state and level ``evaluate`` gives."""
     factory = _load(store_url, SUBSET, tmp_path)
-    days = [D("2018-01-01"), D("2021-10-26"), D("2026-07-23"),
-            *[D("2026-11-18") + dt.timedelta(days=i) for i in range(14)], D("2027-01-13"), D("2026-10-01")]
+    days = [
+        D("2018-01-01"),
+        D("2021-10-26"),
+        D("2026-07-23"),
+        *[D("2026-11-18") + dt.timedelta(days=i) for i in range(14)],
+        D("2027-01-13"),
+        D("2026-10-01"),
+    ]
     for day in days:
         report = sweep(factory, as_of=day, policy=POLICY)
         with factory() as s:
             rows = s.execute(select(Clock, Case.region_code, Case.domain).join(Case, Case.id == Clock.case_pk)).all()
             for clock, region, domain in rows:
                 expected = evaluate(clock_dates(clock), day, POLICY.resolve(region, domain))
-                assert (clock.state, clock.level) == (expected.state.value, expected.level), (day, clock.clock_key,
-                                                                                            report.evaluation.mode)
+                assert (clock.state, clock.level) == (expected.state.value, expected.level), (
+                    day,
+                    clock.clock_key,
+                    report.evaluation.mode,
+                )
     assert report.evaluation.mode == "full"  # an as-of date before the last one re-evaluates everything
 
 
 def clock_dates(clock: Clock):  # type: ignore[no-untyped-def]
     from sla.clocks import ClockDates
 
-    return ClockDates(clock.kind, clock.start_on, clock.deadline_official, clock.deadline_all_weekends,
-                      clock.breach_after, clock.outcome, clock.resolved_on, bool(clock.short_period))
+    return ClockDates(
+        clock.kind,
+        clock.start_on,
+        clock.deadline_official,
+        clock.deadline_all_weekends,
+        clock.breach_after,
+        clock.outcome,
+        clock.resolved_on,
+        bool(clock.short_period),
+    )
 
 
 def test_a_second_sweep_changes_nothing(store_url: str) -> None:
     factory = _load(store_url)
     sweep(factory, as_of=DEMO_DAY, policy=POLICY)
     with factory() as s:
-        before = (s.scalar(select(func.count()).select_from(AuditEntry)),
-                  s.scalar(select(func.count()).select_from(Escalation)),
-                  s.scalar(select(func.count()).select_from(OutboxMessage)))
+        before = (
+            s.scalar(select(func.count()).select_from(AuditEntry)),
+            s.scalar(select(func.count()).select_from(Escalation)),
+            s.scalar(select(func.count()).select_from(OutboxMessage)),
+        )
     again = sweep(factory, as_of=DEMO_DAY, policy=POLICY)
     assert (again.recompute.created, again.recompute.changed, again.evaluation.states_changed) == (0, 0, 0)
     assert again.enqueued == {} and again.messages == 0 and again.evaluation.mode == "daily"
     with factory() as s:
-        after = (s.scalar(select(func.count()).select_from(AuditEntry)),
-                 s.scalar(select(func.count()).select_from(Escalation)),
-                 s.scalar(select(func.count()).select_from(OutboxMessage)))
+        after = (
+            s.scalar(select(func.count()).select_from(AuditEntry)),
+            s.scalar(select(func.count()).select_from(Escalation)),
+            s.scalar(select(func.count()).select_from(OutboxMessage)),
+        )
     assert after == before
 
 
@@ -137,27 +171,50 @@ def _edit(case_id: str, change: Callable[[dict[str, Any]], None]) -> list[dict[s
 CORRECTIONS = {
     "received date corrected (later)": ("KC-2026-052", lambda r: r.update(received_on="2026-10-09")),
     "urgency changed to urgent": ("KC-2026-060", lambda r: r.update(urgent=True)),
-    "late reply arrives": ("KC-2026-052", lambda r: r["replies"].append(
-        {"replied_on": "2026-11-24", "has_evidence": True})),
-    "reply posted in time arrives late": ("KC-2026-052", lambda r: r["replies"].append(
-        {"replied_on": "2026-11-24", "posted_on": "2026-11-19", "has_evidence": True})),
+    "late reply arrives": (
+        "KC-2026-052",
+        lambda r: r["replies"].append({"replied_on": "2026-11-24", "has_evidence": True}),
+    ),
+    "reply posted in time arrives late": (
+        "KC-2026-052",
+        lambda r: r["replies"].append({"replied_on": "2026-11-24", "posted_on": "2026-11-19", "has_evidence": True}),
+    ),
 }
 
 
 def _snapshot(factory: sessionmaker[Session], case_id: str) -> dict[str, Any]:
     with factory() as s:
         case_pk = s.scalar(select(Case.id).where(Case.case_id == case_id))
-        clocks = {c.clock_key: (c.start_on, c.deadline_official, c.deadline_all_weekends, c.breach_after, c.outcome,
-                                c.resolved_on, c.state, c.level)
-                  for c in s.scalars(select(Clock).where(Clock.case_pk == case_pk))}
-        escalations = {(key, e.level, e.recipient, e.due_on) for e, key in s.execute(
-            select(Escalation, Clock.clock_key).join(Clock, Clock.id == Escalation.clock_pk)
-            .where(Clock.case_pk == case_pk))}
-        messages = {(key, level, m.channel, m.recipient) for m, key, level in s.execute(
-            select(OutboxMessage, Clock.clock_key, Escalation.level)
-            .join(Escalation, Escalation.id == OutboxMessage.escalation_pk)
-            .join(Clock, Clock.id == Escalation.clock_pk)
-            .where(Clock.case_pk == case_pk, OutboxMessage.status != "cancelled"))}
+        clocks = {
+            c.clock_key: (
+                c.start_on,
+                c.deadline_official,
+                c.deadline_all_weekends,
+                c.breach_after,
+                c.outcome,
+                c.resolved_on,
+                c.state,
+                c.level,
+            )
+            for c in s.scalars(select(Clock).where(Clock.case_pk == case_pk))
+        }
+        escalations = {
+            (key, e.level, e.recipient, e.due_on)
+            for e, key in s.execute(
+                select(Escalation, Clock.clock_key)
+                .join(Clock, Clock.id == Escalation.clock_pk)
+                .where(Clock.case_pk == case_pk)
+            )
+        }
+        messages = {
+            (key, level, m.channel, m.recipient)
+            for m, key, level in s.execute(
+                select(OutboxMessage, Clock.clock_key, Escalation.level)
+                .join(Escalation, Escalation.id == OutboxMessage.escalation_pk)
+                .join(Clock, Clock.id == Escalation.clock_pk)
+                .where(Clock.case_pk == case_pk, OutboxMessage.status != "cancelled")
+            )
+        }
     return {"clocks": clocks, "escalations": escalations, "messages": messages}
 
 
@@ -173,9 +230,15 @@ def test_a_correction_gives_the_same_answer_as_the_right_data_from_the_start(
     report = sweep(late, as_of=DEMO_DAY + dt.timedelta(days=1), policy=POLICY)
     assert report.recompute.changed >= 1
     with late() as s:
-        entry = s.execute(select(AuditEntry).where(AuditEntry.action == "clock.recompute",
-                                                   AuditEntry.object_id == case_id)
-                          .order_by(AuditEntry.id.desc())).scalars().first()
+        entry = (
+            s.execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "clock.recompute", AuditEntry.object_id == case_id)
+                .order_by(AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert entry is not None and entry.before_digest and entry.after_digest
         assert entry.detail["clocks"][0]["clock_key"].startswith("reply:")
 
@@ -227,9 +290,15 @@ def test_correcting_a_received_date_cancels_unsent_escalations_and_refires_them_
     with factory() as s:
         cancelled = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "cancelled"))
         revokes = s.scalars(select(AuditEntry).where(AuditEntry.action == "escalation.revoke")).all()
-        change = s.execute(select(AuditEntry).where(AuditEntry.action == "clock.recompute",
-                                                    AuditEntry.object_id == "KC-2026-052")
-                           .order_by(AuditEntry.id.desc())).scalars().first()
+        change = (
+            s.execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "clock.recompute", AuditEntry.object_id == "KC-2026-052")
+                .order_by(AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )
     assert cancelled == len(before["messages"]) and len(revokes) == 2
     assert change.detail["clocks"][0]["fields"]["breach_after"] == ["2026-11-19", "2026-12-09"]
     assert change.detail["clocks"][0]["fields"]["start_on"] == ["2026-09-19", "2026-10-09"]
@@ -272,6 +341,9 @@ def test_recording_an_announcement_starts_the_civil_clock(store_url: str, tmp_pa
     assert (clock.deadline_official, clock.state, clock.level) == (D("2026-12-02"), "running", None)
     sweep(factory, as_of=D("2026-11-29"), policy=POLICY)
     with factory() as s:
-        fired = s.execute(select(Escalation.level, Escalation.recipient).join(Clock, Clock.id == Escalation.clock_pk)
-                          .where(Clock.clock_key == "announcement:KC-2026-055")).all()
+        fired = s.execute(
+            select(Escalation.level, Escalation.recipient)
+            .join(Clock, Clock.id == Escalation.clock_pk)
+            .where(Clock.clock_key == "announcement:KC-2026-055")
+        ).all()
     assert fired == [(1, "case_procurator:KC-2026-055")]  # told 3 days before the 30 days end

@@ -70,16 +70,19 @@ def _expected(url: str, days: list[dt.date]) -> set[tuple[str, int, str]]:
     expected: set[tuple[str, int, str]] = set()
     with factory() as s:
         directory = Directory.build(s, POLICY)
-        rows = s.execute(select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
-                         .join(Case, Case.id == Clock.case_pk)
-                         .outerjoin(Recommendation, Recommendation.id == Clock.recommendation_pk)).all()
+        rows = s.execute(
+            select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
+            .join(Case, Case.id == Clock.case_pk)
+            .outerjoin(Recommendation, Recommendation.id == Clock.recommendation_pk)
+        ).all()
     for clock, case_id, region, domain, agency_pk in rows:
         from sla.sweep import _dates  # the stored dates of a row
 
         for day in days:
             for due in evaluate(_dates(clock), day, POLICY.resolve(region, domain)).active:
-                for recipient in level_recipients(due.level, directory, agency_pk=agency_pk, case_id=case_id,
-                                                  region_code=region):
+                for recipient in level_recipients(
+                    due.level, directory, agency_pk=agency_pk, case_id=case_id, region_code=region
+                ):
                     expected.add((clock.clock_key, due.level.level, recipient))
     return expected
 
@@ -93,10 +96,17 @@ def test_two_parallel_sweeps_enqueue_each_notice_exactly_once(store_url: str, tm
             totals["messages"] += result["messages"]
     factory = open_store(store_url)
     with factory() as s:
-        stored = Counter((k, lv, r) for k, lv, r in s.execute(
-            select(Clock.clock_key, Escalation.level, Escalation.recipient).join(Clock, Clock.id == Escalation.clock_pk)))
-        per_message = Counter(s.execute(select(OutboxMessage.escalation_pk, OutboxMessage.channel,
-                                               OutboxMessage.recipient)).all())
+        stored = Counter(
+            (k, lv, r)
+            for k, lv, r in s.execute(
+                select(Clock.clock_key, Escalation.level, Escalation.recipient).join(
+                    Clock, Clock.id == Escalation.clock_pk
+                )
+            )
+        )
+        per_message = Counter(
+            s.execute(select(OutboxMessage.escalation_pk, OutboxMessage.channel, OutboxMessage.recipient)).all()
+        )
         messages = s.scalar(select(func.count()).select_from(OutboxMessage))
     assert max(stored.values()) == 1 and max(per_message.values()) == 1  # nothing doubled
     assert set(stored) == _expected(store_url, DAYS)  # nothing lost
@@ -116,9 +126,7 @@ def _sender(url: str, receiver_url: str, barrier: Any, out: Any) -> None:
     out.put(report.as_dict())
 
 
-def test_two_parallel_senders_deliver_each_message_exactly_once(
-    store_url: str, tmp_path: Path, robot: Robot
-) -> None:
+def test_two_parallel_senders_deliver_each_message_exactly_once(store_url: str, tmp_path: Path, robot: Robot) -> None:
     _load(store_url, tmp_path)
     factory = open_store(store_url)
     sweep(factory, as_of=DAYS[1], policy=POLICY)

@@ -38,24 +38,44 @@ def _store(url: str, tmp: Path, *cases: dict[str, Any]) -> sessionmaker[Session]
     return factory
 
 
-def _case(case_id: str, received: str, *, agency: str = KECHENG_ENV, urgent: bool = False, domain: str = "ecology",
-          region: str = "330802", number: int = 1) -> dict[str, Any]:
+def _case(
+    case_id: str,
+    received: str,
+    *,
+    agency: str = KECHENG_ENV,
+    urgent: bool = False,
+    domain: str = "ecology",
+    region: str = "330802",
+    number: int = 1,
+) -> dict[str, Any]:
     received_on = D(received)
     return {
-        "case_id": case_id, "title": "督促依法履行环境监管职责（测试）", "domain": domain,
-        "procedure": "admin_pre_litigation", "region_code": region, "district": "柯城区",
-        "opened_on": (received_on - dt.timedelta(days=10)).isoformat(), "status": "open", "procurator": "王测试",
-        "recommendations": [{
-            "rec_id": f"柯检行公建〔{received_on.year}〕{number}号", "agency": agency,
-            "issued_on": (received_on - dt.timedelta(days=2)).isoformat(), "received_on": received, "urgent": urgent,
-        }],
+        "case_id": case_id,
+        "title": "督促依法履行环境监管职责（测试）",
+        "domain": domain,
+        "procedure": "admin_pre_litigation",
+        "region_code": region,
+        "district": "柯城区",
+        "opened_on": (received_on - dt.timedelta(days=10)).isoformat(),
+        "status": "open",
+        "procurator": "王测试",
+        "recommendations": [
+            {
+                "rec_id": f"柯检行公建〔{received_on.year}〕{number}号",
+                "agency": agency,
+                "issued_on": (received_on - dt.timedelta(days=2)).isoformat(),
+                "received_on": received,
+                "urgent": urgent,
+            }
+        ],
     }
 
 
 def _fired(factory: sessionmaker[Session], clock_key: str | None = None) -> set[tuple[int, str, dt.date]]:
     with factory() as s:
         query = select(Escalation.level, Escalation.recipient, Escalation.due_on).join(
-            Clock, Clock.id == Escalation.clock_pk)
+            Clock, Clock.id == Escalation.clock_pk
+        )
         if clock_key:
             query = query.where(Clock.clock_key == clock_key)
         return {tuple(row) for row in s.execute(query)}  # type: ignore[misc]
@@ -79,16 +99,27 @@ def test_levels_fire_day_by_day_across_a_breach(store_url: str, tmp_path: Path) 
     days += [D("2024-11-12") + dt.timedelta(days=i) for i in range(3)]
     expected_new = {
         D("2024-10-05"): {(1, "agency:330802-sthj", D("2024-10-05"))},
-        D("2024-10-15"): {(2, "case_procurator:KC-T-001", D("2024-10-15")),
-                          (2, "department_head:KC-T-001", D("2024-10-15"))},
+        D("2024-10-15"): {
+            (2, "case_procurator:KC-T-001", D("2024-10-15")),
+            (2, "department_head:KC-T-001", D("2024-10-15")),
+        },
         D("2024-10-29"): {(3, "agency:330800-sthj", D("2024-10-29")), (3, "agency:330802-fzb", D("2024-10-29"))},
-        D("2024-11-13"): {(4, "agency:330802-rdcwh", D("2024-11-13")), (4, "agency:330802-jw", D("2024-11-13")),
-                          (4, "lawsuit_proposal:KC-T-001", D("2024-11-13"))},
+        D("2024-11-13"): {
+            (4, "agency:330802-rdcwh", D("2024-11-13")),
+            (4, "agency:330802-jw", D("2024-11-13")),
+            (4, "lawsuit_proposal:KC-T-001", D("2024-11-13")),
+        },
     }
-    expected_state = {D("2024-10-03"): ("running", None), D("2024-10-05"): ("due_soon", 1),
-                      D("2024-10-12"): ("due_soon", 1), D("2024-10-14"): ("due_soon", 1),
-                      D("2024-10-15"): ("breached", 2), D("2024-10-28"): ("breached", 2),
-                      D("2024-10-29"): ("escalated", 3), D("2024-11-13"): ("escalated", 4)}
+    expected_state = {
+        D("2024-10-03"): ("running", None),
+        D("2024-10-05"): ("due_soon", 1),
+        D("2024-10-12"): ("due_soon", 1),
+        D("2024-10-14"): ("due_soon", 1),
+        D("2024-10-15"): ("breached", 2),
+        D("2024-10-28"): ("breached", 2),
+        D("2024-10-29"): ("escalated", 3),
+        D("2024-11-13"): ("escalated", 4),
+    }
     seen: set[tuple[int, str, dt.date]] = set()
     for day in days:
         sweep(factory, as_of=day, policy=POLICY)
@@ -120,14 +151,17 @@ def test_a_fifteen_day_clock_is_reminded_three_days_before(store_url: str, tmp_p
 
 def test_a_domain_override_moves_the_superior_notice(store_url: str, tmp_path: Path) -> None:
     # Zhejiang (33) food and drug safety: the superior is told 5 days after the breach, not 15.
-    factory = _store(store_url, tmp_path, _case("KC-T-003", "2024-03-20", agency="衢州市柯城区市场监督管理局",
-                                                domain="food_drug"))
+    factory = _store(
+        store_url, tmp_path, _case("KC-T-003", "2024-03-20", agency="衢州市柯城区市场监督管理局", domain="food_drug")
+    )
     key = "reply:柯检行公建〔2024〕1号"  # 2 months: 2024-05-20
     sweep(factory, as_of=D("2024-05-24"), policy=POLICY)
     assert {lv for lv, _, _ in _fired(factory, key)} == {2}
     sweep(factory, as_of=D("2024-05-25"), policy=POLICY)
-    assert {(lv, r) for lv, r, _ in _fired(factory, key) if lv == 3} == {(3, "agency:330800-scjg"),
-                                                                         (3, "agency:330802-fzb")}
+    assert {(lv, r) for lv, r, _ in _fired(factory, key) if lv == 3} == {
+        (3, "agency:330800-scjg"),
+        (3, "agency:330802-fzb"),
+    }
 
 
 def test_a_late_first_sweep_sends_the_due_levels_but_not_a_stale_reminder(store_url: str, tmp_path: Path) -> None:
@@ -139,13 +173,19 @@ def test_a_late_first_sweep_sends_the_due_levels_but_not_a_stale_reminder(store_
 
 def test_recipients_missing_from_the_registry_go_to_the_operator(store_url: str, tmp_path: Path) -> None:
     # A city-level bureau: no superior in the registry, and no rule-of-law office in 330800 (→ the government).
-    factory = _store(store_url, tmp_path, _case("KC-T-005", "2024-03-20", agency="衢州市生态环境局",
-                                                region="330800"))
+    factory = _store(store_url, tmp_path, _case("KC-T-005", "2024-03-20", agency="衢州市生态环境局", region="330800"))
     sweep(factory, as_of=D("2024-06-30"), policy=POLICY)
     fired = {(lv, r) for lv, r, _ in _fired(factory)}
     assert (3, "unresolved:superior_authority:330800-sthj") in fired
     assert (3, "agency:330800-gov") in fired and (4, "agency:330800-rdcwh") in fired
     with factory() as s:
-        routed = s.execute(select(OutboxMessage.recipient).join(Escalation, Escalation.id == OutboxMessage.escalation_pk)
-                           .where(Escalation.recipient == "unresolved:superior_authority:330800-sthj")).scalars().all()
+        routed = (
+            s.execute(
+                select(OutboxMessage.recipient)
+                .join(Escalation, Escalation.id == OutboxMessage.escalation_pk)
+                .where(Escalation.recipient == "unresolved:superior_authority:330800-sthj")
+            )
+            .scalars()
+            .all()
+        )
     assert routed == ["pilhub-operator"]

@@ -24,11 +24,17 @@ def _shipped() -> dict:
 def test_the_default_ladder_is_the_one_the_issue_asks_for() -> None:
     levels = load_policy().resolve("330802", "ecology").levels("reply")
     assert [(lv.level, lv.offset_days, lv.offset_for(True), lv.marks) for lv in levels] == [
-        (1, -7, -3, "due_soon"), (2, 1, 1, "breached"), (3, 15, 15, "escalated"), (4, 30, 30, "escalated")]
+        (1, -7, -3, "due_soon"),
+        (2, 1, 1, "breached"),
+        (3, 15, 15, "escalated"),
+        (4, 30, 30, "escalated"),
+    ]
     assert [[r.role for r in lv.recipients] for lv in levels] == [
-        ["agency_contact"], ["case_procurator", "department_head"],
+        ["agency_contact"],
+        ["case_procurator", "department_head"],
         ["superior_authority", "government_rule_of_law_office"],
-        ["people_congress", "supervisory_commission", "lawsuit_proposal"]]
+        ["people_congress", "supervisory_commission", "lawsuit_proposal"],
+    ]
     assert levels[0].expires_at_breach and not levels[1].expires_at_breach
 
 
@@ -65,8 +71,17 @@ def test_an_operator_file_replaces_the_shipped_one(tmp_path: Path, monkeypatch: 
         (lambda d: d.update(operator=[]), "operator"),
         (lambda d: d.update(surprise=1), "surprise"),
     ],
-    ids=["decreasing", "unknown-ladder", "missing-kind", "agency-in-announcement", "unknown-role", "bad-period",
-         "short-offset-side", "no-operator", "unknown-key"],
+    ids=[
+        "decreasing",
+        "unknown-ladder",
+        "missing-kind",
+        "agency-in-announcement",
+        "unknown-role",
+        "bad-period",
+        "short-offset-side",
+        "no-operator",
+        "unknown-key",
+    ],
 )
 def test_invalid_policies_are_refused(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
     data = _shipped()

@@ -31,9 +31,16 @@ def _random_clock(rng: random.Random) -> dict:
     short = rng.random() < 0.3
     official = start + dt.timedelta(days=15 if short else rng.choice([30, 61, 62]))
     weekends = official + dt.timedelta(days=rng.choice([0, 0, 0, 1, 2]))
-    row = {"kind": rng.choice(["reply", "reply", "rectification", "follow_up"]), "start_on": start,
-           "deadline_official": official, "deadline_all_weekends": weekends, "breach_after": weekends,
-           "short_period": short, "outcome": None, "resolved_on": None}
+    row = {
+        "kind": rng.choice(["reply", "reply", "rectification", "follow_up"]),
+        "start_on": start,
+        "deadline_official": official,
+        "deadline_all_weekends": weekends,
+        "breach_after": weekends,
+        "short_period": short,
+        "outcome": None,
+        "resolved_on": None,
+    }
     r = rng.random()
     if r < 0.08:
         row.update(start_on=None, deadline_official=None, deadline_all_weekends=None, breach_after=None)
@@ -53,22 +60,53 @@ def _seed(factory: sessionmaker[Session], rng: random.Random, per_case: int) -> 
         import_agencies(s, load_registry_file(SAMPLE_AGENCIES))
         agency = s.execute(select(Agency).where(Agency.code == "330802-sthj")).scalar_one()
         for n, domain in enumerate(("ecology", "food_drug")):
-            case = Case(case_id=f"KC-R-{n}", title="随机时钟", domain=domain, procedure="admin_pre_litigation",
-                        region_code="330802", district="柯城区", opened_on=BASE, status="open", content_hash="x")
+            case = Case(
+                case_id=f"KC-R-{n}",
+                title="随机时钟",
+                domain=domain,
+                procedure="admin_pre_litigation",
+                region_code="330802",
+                district="柯城区",
+                opened_on=BASE,
+                status="open",
+                content_hash="x",
+            )
             s.add(case)
             s.flush()
-            rec = Recommendation(rec_number=f"柯检行公建〔2026〕9{n}号", case_pk=case.id, agency_pk=agency.id,
-                                 issued_on=BASE, received_on=BASE)
+            rec = Recommendation(
+                rec_number=f"柯检行公建〔2026〕9{n}号",
+                case_pk=case.id,
+                agency_pk=agency.id,
+                issued_on=BASE,
+                received_on=BASE,
+            )
             s.add(rec)
             s.flush()
             for i in range(per_case):
-                s.add(Clock(clock_key=f"random:{n}:{i}", case_pk=case.id, recommendation_pk=rec.id, state="running",
-                            explanation={}, next_check_on=dt.date(1970, 1, 1), **_random_clock(rng)))
+                s.add(
+                    Clock(
+                        clock_key=f"random:{n}:{i}",
+                        case_pk=case.id,
+                        recommendation_pk=rec.id,
+                        state="running",
+                        explanation={},
+                        next_check_on=dt.date(1970, 1, 1),
+                        **_random_clock(rng),
+                    )
+                )
 
 
 def _dates(c: Clock) -> ClockDates:
-    return ClockDates(c.kind, c.start_on, c.deadline_official, c.deadline_all_weekends, c.breach_after, c.outcome,
-                      c.resolved_on, bool(c.short_period))
+    return ClockDates(
+        c.kind,
+        c.start_on,
+        c.deadline_official,
+        c.deadline_all_weekends,
+        c.breach_after,
+        c.outcome,
+        c.resolved_on,
+        bool(c.short_period),
+    )
 
 
 def test_sql_and_python_agree_on_random_clocks(store_url: str) -> None:
@@ -84,21 +122,30 @@ def test_sql_and_python_agree_on_random_clocks(store_url: str) -> None:
     for day in days:
         modes.append(evaluate_clocks(factory, as_of=day, policy=POLICY).mode)
         with factory() as s:
-            rows = s.execute(select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
-                             .join(Case, Case.id == Clock.case_pk)
-                             .join(Recommendation, Recommendation.id == Clock.recommendation_pk)).all()
+            rows = s.execute(
+                select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
+                .join(Case, Case.id == Clock.case_pk)
+                .join(Recommendation, Recommendation.id == Clock.recommendation_pk)
+            ).all()
         for clock, case_id, region, domain, agency_pk in rows:
             resolved = POLICY.resolve(region, domain)
             ev = evaluate(_dates(clock), day, resolved)
             assert (clock.state, clock.level) == (ev.state.value, ev.level), (day, clock.clock_key, _dates(clock))
             for due in ev.active:
-                for recipient in level_recipients(due.level, directory, agency_pk=agency_pk, case_id=case_id,
-                                                  region_code=region):
+                for recipient in level_recipients(
+                    due.level, directory, agency_pk=agency_pk, case_id=case_id, region_code=region
+                ):
                     expected.add((clock.clock_key, due.level.level, recipient))
     assert modes[0] == "full" and "daily" in modes and modes[-1] == "full"
     with factory() as s:
-        stored = {(k, lv, r) for k, lv, r in s.execute(
-            select(Clock.clock_key, Escalation.level, Escalation.recipient).join(Clock, Clock.id == Escalation.clock_pk))}
+        stored = {
+            (k, lv, r)
+            for k, lv, r in s.execute(
+                select(Clock.clock_key, Escalation.level, Escalation.recipient).join(
+                    Clock, Clock.id == Escalation.clock_pk
+                )
+            )
+        }
     assert stored == expected and len(expected) > 100
 
 
@@ -107,21 +154,30 @@ def _expected(factory: sessionmaker[Session], policy, day: dt.date) -> set[tuple
     out: set[tuple[str, int, str]] = set()
     with factory() as s:
         directory = Directory.build(s, policy)
-        rows = s.execute(select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
-                         .join(Case, Case.id == Clock.case_pk)
-                         .join(Recommendation, Recommendation.id == Clock.recommendation_pk)).all()
+        rows = s.execute(
+            select(Clock, Case.case_id, Case.region_code, Case.domain, Recommendation.agency_pk)
+            .join(Case, Case.id == Clock.case_pk)
+            .join(Recommendation, Recommendation.id == Clock.recommendation_pk)
+        ).all()
     for clock, case_id, region, domain, agency_pk in rows:
         for due in evaluate(_dates(clock), day, policy.resolve(region, domain)).active:
-            for recipient in level_recipients(due.level, directory, agency_pk=agency_pk, case_id=case_id,
-                                              region_code=region):
+            for recipient in level_recipients(
+                due.level, directory, agency_pk=agency_pk, case_id=case_id, region_code=region
+            ):
                 out.add((clock.clock_key, due.level.level, recipient))
     return out
 
 
 def _stored(factory: sessionmaker[Session]) -> set[tuple[str, int, str]]:
     with factory() as s:
-        return {(k, lv, r) for k, lv, r in s.execute(
-            select(Clock.clock_key, Escalation.level, Escalation.recipient).join(Clock, Clock.id == Escalation.clock_pk))}
+        return {
+            (k, lv, r)
+            for k, lv, r in s.execute(
+                select(Clock.clock_key, Escalation.level, Escalation.recipient).join(
+                    Clock, Clock.id == Escalation.clock_pk
+                )
+            )
+        }
 
 
 def test_a_policy_edit_reaches_clocks_past_the_edited_level(store_url: str) -> None:

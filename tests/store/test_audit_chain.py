@@ -11,8 +11,15 @@ from hub.store import open_store
 def _fill(factory, n: int = 5) -> None:
     with factory() as s, s.begin():
         for i in range(n):
-            audit.append(s, actor="test", action="case.import", object_type="case", object_id=f"C{i}",
-                         after={"i": i}, detail={"n": i})
+            audit.append(
+                s,
+                actor="test",
+                action="case.import",
+                object_type="case",
+                object_id=f"C{i}",
+                after={"i": i},
+                detail={"n": i},
+            )
 
 
 def test_intact_chain_verifies(store_url: str) -> None:
