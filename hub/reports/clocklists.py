@@ -109,6 +109,7 @@ class Hit:
     ev: Any  # sla.escalation.Evaluation
     resolved: Any  # the escalation policy resolved for the case's region and domain
     missing_years: tuple[int, ...] = ()
+    period: str | None = None
 
 
 def evaluate_clocks(
@@ -141,7 +142,7 @@ def evaluate_clocks(
         )
     }
     # Clocks the sweep has derived (open on the as-of date).
-    stored: dict[int, list[tuple[str, ClockDates, bool, int | None, tuple[int, ...]]]] = defaultdict(list)
+    stored: dict[int, list[tuple[str, ClockDates, bool, int | None, tuple[int, ...], str | None]]] = defaultdict(list)
     pks = sorted(cases)
     for i in range(0, len(pks), _CHUNK):
         part = pks[i : i + _CHUNK]
@@ -157,7 +158,7 @@ def evaluate_clocks(
                 short_period=bool(c.short_period),
             )
             missing = tuple((c.explanation or {}).get("calendar_missing_years") or ())
-            stored[c.case_pk].append((c.clock_key, dates, bool(c.incomplete), c.recommendation_pk, missing))
+            stored[c.case_pk].append((c.clock_key, dates, bool(c.incomplete), c.recommendation_pk, missing, c.period))
     # Cases the sweep has not reached: derive with the same rules (closed cases have only closed clocks).
     underived = [pk for pk in pks if pk not in stored and cases[pk].status != "closed"]
     rec_pk_by_number: dict[str, int] = {}
@@ -171,7 +172,7 @@ def evaluate_clocks(
             for clock in derive_case_clocks(case_facts, config=config):
                 missing = tuple(clock.explanation.get("calendar_missing_years") or ())
                 rec_pk = rec_pk_by_number.get(clock.rec_number or "")
-                stored[pk].append((clock.key, clock, clock.incomplete, rec_pk, missing))
+                stored[pk].append((clock.key, clock, clock.incomplete, rec_pk, missing, clock.period))
                 derived_count += 1
 
     resolved_cache: dict[tuple[str, str], Any] = {}
@@ -182,13 +183,13 @@ def evaluate_clocks(
         resolved = resolved_cache.get(key)
         if resolved is None:
             resolved = resolved_cache[key] = policy.resolve(case.region_code, case.domain)
-        for clock_key, dates, incomplete, rec_pk, missing in clocks:
+        for clock_key, dates, incomplete, rec_pk, missing, period in clocks:
             if kind and dates.kind != kind:
                 continue
             ev = evaluate(dates, as_of, resolved)
             if ev.state.value not in _OPEN_STATES:
                 continue
-            hits.append(Hit(case_pk, clock_key, dates, incomplete, rec_pk, ev, resolved, missing))
+            hits.append(Hit(case_pk, clock_key, dates, incomplete, rec_pk, ev, resolved, missing, period))
     return cases, hits, derived_count
 
 
@@ -233,6 +234,19 @@ def clock_list(session: Session, query: ClockQuery) -> dict[str, Any]:
         "items": items,
         "derived_on_the_fly": derived_count,
     }
+
+
+def _latest(h: Hit) -> dt.date | None:
+    """The latest plausible deadline of a clock whose year has no official calendar (``sla.periods``' range)."""
+    from sla.periods import Period, PeriodError, compute_both
+
+    if h.dates.start_on is None or not h.period:
+        return None
+    try:
+        both = compute_both(h.dates.start_on, Period.parse(h.period))
+    except PeriodError:
+        return None
+    return max(both.official.latest_date, both.all_weekends.latest_date)
 
 
 def clock_items(session: Session, cases: dict[int, Any], page: list[Hit], as_of: dt.date) -> list[dict[str, Any]]:
@@ -298,6 +312,7 @@ def clock_items(session: Session, cases: dict[int, Any], page: list[Hit], as_of:
                 "incomplete": h.incomplete,
                 "calendar_missing": dates.breach_after is None,
                 "calendar_missing_years": list(h.missing_years),
+                "deadline_latest": _iso(_latest(h)) if dates.breach_after is None else _iso(dates.breach_after),
                 "escalations_fired": fired.get(h.clock_key, []),
             }
         )

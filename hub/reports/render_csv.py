@@ -18,7 +18,7 @@ HEADER = ["表 table", "表名 title", "行 row", "项目 item", "指标 metric"
 
 
 def render_csv(figures: dict[str, Any]) -> bytes:
-    """One line per cell; per-cent cells hold the per-cent number (71.7), money in yuan."""
+    """One line per cell; per-cent cells hold the per-cent number (71.7), money in 万元 (as its label says)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADER)

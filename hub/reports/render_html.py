@@ -14,14 +14,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub.reports.charts import CHART_FORMATS, font_warning, render_charts
-from hub.reports.tables import Fmt, report_tables
+from hub.reports.fonts import embedded_font_face
+from hub.reports.tables import Fmt, report_tables, wan
 
 TEMPLATES = Path(__file__).with_name("templates")
 FILTER_LABELS = {"district": "地区", "domain": "领域", "agency": "机关", "region_prefix": "辖区"}
 
 
 def format_cell(value: Any, fmt: Fmt = "int") -> str:
-    """A cell as text: ``71.7%``, ``1,540,000.00``, ``—`` for no value."""
+    """A cell as text: ``71.7%``, ``154.00`` (万元), ``—`` for no value."""
     if value is None or value == "":
         return "—"
     if fmt == "pct":
@@ -88,7 +89,7 @@ def narrative(figures: dict[str, Any]) -> dict[str, str]:
         "outcomes": (
             f"督促修复土地{format_cell(o['land_restored_mu'], 'num')}亩，清理处置固体废物、危化品"
             f"{format_cell(o['waste_removed_t'], 'num')}吨，收回国有财产或索赔、追回各类资金共计"
-            f"{format_cell(o['money_recovered_yuan'], 'money')}元。"
+            f"{format_cell(wan(o['money_recovered_yuan']), 'money')}万元。"
         ),
     }
 
@@ -97,8 +98,18 @@ def _data_uri(data: bytes, fmt: str) -> str:
     return f"data:{CHART_FORMATS[fmt]};base64," + base64.b64encode(data).decode("ascii")
 
 
-def render_html(figures: dict[str, Any], *, charts: dict[str, bytes] | None = None, chart_format: str = "svg") -> bytes:
-    """The report page as UTF-8 HTML; ``charts`` (name → image bytes in ``chart_format``) are drawn if not given."""
+def render_html(
+    figures: dict[str, Any],
+    *,
+    charts: dict[str, bytes] | None = None,
+    chart_format: str = "svg",
+    embed_font: bool = True,
+) -> bytes:
+    """The report page as UTF-8 HTML; ``charts`` (name → image bytes in ``chart_format``) are drawn if not given.
+
+    With ``embed_font`` the packaged CJK font, subset to the page's characters, is embedded, so the file shows
+    Chinese on a machine without any Chinese font (the PDF printer gets the whole font file instead).
+    """
     images = charts if charts is not None else render_charts(figures, chart_format)
     warning = font_warning()
     if warning and warning not in figures["notes"]:
@@ -115,4 +126,8 @@ def render_html(figures: dict[str, Any], *, charts: dict[str, bytes] | None = No
             filter_labels=FILTER_LABELS,
         )
     )
+    if embed_font:
+        face = embedded_font_face(html)
+        if face:
+            html = html.replace("<head>", f"<head>\n<style>{face}</style>", 1)
     return html.encode("utf-8")

@@ -87,7 +87,7 @@ def _with_packaged_font(html: bytes) -> bytes:
 
 def render_pdf(figures: dict[str, Any], *, charts: dict[str, bytes] | None = None) -> bytes:
     """The report as PDF bytes (charts as 150-dpi PNG); raises :class:`PdfUnavailable` without a printer."""
-    html = _with_packaged_font(render_html(figures, charts=charts, chart_format="png"))
+    html = _with_packaged_font(render_html(figures, charts=charts, chart_format="png", embed_font=False))
     pdf = _weasyprint(html) or _chromium(html)
     if pdf is None:
         raise PdfUnavailable(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Column", "Table", "escalation_text", "report_tables"]
+__all__ = ["Column", "Table", "escalation_text", "report_tables", "wan"]
 
-#: How a cell is shown: ``pct`` holds per cent (71.7 → "71.7%"), ``money`` yuan, ``num`` a quantity.
+#: How a cell is shown: ``pct`` holds per cent (71.7 → "71.7%"), ``money`` 万元 (ten thousand yuan, as the
+#: white paper counts money: "共计700余万元"), ``num`` a quantity.
 Fmt = Literal["text", "int", "pct", "num", "money", "days"]
 
 
@@ -22,6 +23,15 @@ class Column:
     zh: str
     en: str
     fmt: Fmt = "int"
+    #: False for identifiers kept for machines (CSV, XLSX) but left out of the printed report.
+    printed: bool = True
+
+
+def wan(yuan: float | int | None) -> float | None:
+    """Yuan as 万元 (ten thousand yuan) with two decimals, the unit of the white paper's money figures."""
+    if yuan is None:
+        return None
+    return round(float(yuan) / 10_000, 2)
 
 
 @dataclass
@@ -37,6 +47,10 @@ class Table:
     row_formats: list[Fmt] | None = None
     #: The column that names a row (the CSV's "item"): a label rather than a code where both exist.
     label_col: int = 0
+
+    def printed_columns(self) -> list[int]:
+        """Indexes of the columns the HTML / PDF report shows."""
+        return [i for i, c in enumerate(self.columns) if c.printed]
 
     def fmt(self, row: int, col: int) -> Fmt:
         if self.row_formats is not None and col == len(self.columns) - 1:
@@ -92,7 +106,7 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
             ("不履职后提起行政公益诉讼", "lawsuits after non-compliance", r["lawsuits_after_non_compliance"], "int"),
             ("督促修复土地（亩）", "land restored (mu)", o["land_restored_mu"], "num"),
             ("清理固废、危化品（吨）", "waste removed (t)", o["waste_removed_t"], "num"),
-            ("追回、索赔金额（元）", "money recovered (yuan)", o["money_recovered_yuan"], "money"),
+            ("追回、索赔金额（万元）", "money recovered (10,000 yuan)", wan(o["money_recovered_yuan"]), "money"),
         ],
     )
     share_cols = [Column("count", "件数", "cases"), Column("share", "占比", "share", "pct")]
@@ -100,16 +114,16 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
         "by_domain",
         "领域分布",
         "Cases by domain",
-        [Column("key", "领域代码", "code", "text"), Column("label", "领域", "domain", "text"), *share_cols],
-        [[k, v["label"], v["count"], v["share"]] for k, v in f["by_domain"].items()],
-        label_col=1,
+        [Column("label", "领域", "domain", "text"), *share_cols],
+        [[v["label"], v["count"], v["share"]] for v in f["by_domain"].values()],
+        label_col=0,
     )
     by_district = Table(
         "by_district",
         "地区分布",
         "Cases by district",
         [
-            Column("region_code", "区划代码", "region code", "text"),
+            Column("region_code", "区划代码", "region code", "text", printed=False),
             Column("key", "地区", "district", "text"),
             *share_cols,
         ],
@@ -120,9 +134,9 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
         "by_procedure",
         "办案程序",
         "Cases by procedure",
-        [Column("key", "程序代码", "code", "text"), Column("label", "程序", "procedure", "text"), *share_cols],
-        [[k, v["label"], v["count"], v["share"]] for k, v in f["by_procedure"].items()],
-        label_col=1,
+        [Column("label", "程序", "procedure", "text"), *share_cols],
+        [[v["label"], v["count"], v["share"]] for v in f["by_procedure"].values()],
+        label_col=0,
     )
     status_cols = [
         Column("issued", "发出", "issued"),
@@ -145,7 +159,7 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
     names = f.get("escalation_level_labels") or f.get("escalation_levels", {})
     agency_cols = [
         Column("rank", "排名", "rank"),
-        Column("code", "机关代码", "code", "text"),
+        Column("code", "机关代码", "code", "text", printed=False),
         Column("name", "机关", "agency", "text"),
         Column("received", "收到检察建议", "received"),
         Column("replied_on_time", "按期回复", "on time"),

@@ -19,7 +19,7 @@ from hub.reports.output import render
 from hub.store.db import open_store
 
 TODAY = dt.date(2026, 11, 23)
-HEADINGS = ("检察公益诉讼工作统计", "一、案件总体情况", "三、各机关回复情况排名", "四、办案成效")
+HEADINGS = ("检察公益诉讼工作统计", "一、案件总体情况", "三、办案成效", "五、各机关回复情况排名")
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +65,15 @@ def test_xlsx_opens_with_chinese_headers_and_number_formats(figures: dict[str, A
     )
     ws = wb["领域分布"]
     headers = [c.value for c in ws[2]]
-    assert headers == ["领域代码", "领域", "件数", "占比"]
-    row = next(r for r in ws.iter_rows(min_row=3) if r[0].value == "ecology")
-    assert row[2].value == figures["by_domain"]["ecology"]["count"]
-    assert row[3].number_format == "0.0%"
-    assert row[3].value == pytest.approx(figures["by_domain"]["ecology"]["share"] / 100)
+    assert headers == ["领域", "件数", "占比"]  # Chinese labels, no English codes
+    row = next(r for r in ws.iter_rows(min_row=3) if r[0].value == "生态环境和资源保护")
+    assert row[1].value == figures["by_domain"]["ecology"]["count"]
+    assert row[2].number_format == "0.0%"
+    assert row[2].value == pytest.approx(figures["by_domain"]["ecology"]["share"] / 100)
     summary = wb["概况"]
     money = next(r for r in summary.iter_rows(min_row=3) if str(r[0].value).startswith("追回"))
-    assert "#,##0.00" in money[1].number_format
-    assert money[1].value == figures["outcomes"]["money_recovered_yuan"]
+    assert "万元" in money[0].value and money[1].number_format == "#,##0.00"
+    assert money[1].value == pytest.approx(figures["outcomes"]["money_recovered_yuan"] / 10_000, abs=0.005)
     rate = next(r for r in summary.iter_rows(min_row=3) if str(r[0].value).startswith("按期回复率"))
     assert rate[1].number_format == "0.0%"
     league = wb["机关回复排名"]
