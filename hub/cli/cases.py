@@ -14,24 +14,37 @@ cases_app = typer.Typer(help="案件名录 / case registry", no_args_is_help=Tru
 agencies_app = typer.Typer(help="机关名录 / agency registry", no_args_is_help=True)
 
 EXIT_REJECTED = 1  # some lines were rejected (the good ones are loaded)
+EXIT_UNREADABLE = 2  # the file as a whole cannot be read (missing, binary, unknown encoding); nothing loaded
 
 
 @cases_app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSON Lines export"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON (for scripts)"),
+    file: Path = typer.Argument(..., help="案件名录导出（JSON Lines）/ the registry export (JSON Lines)"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出报告 / print the report as JSON (for scripts)"),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="文件编码，默认自动识别 UTF-8/GB18030/UTF-16 / file encoding (default: detect UTF-8, GB18030, UTF-16 BOM)",
+    ),
 ) -> None:
     """导入案件 JSONL（幂等）/ import the case-registry export idempotently.
 
-    Exit status: 0 every line accepted; 1 some lines rejected (the others are loaded).
+    Exit status: 0 every line accepted; 1 some lines rejected (the others are loaded); 2 the file cannot be
+    read at all (nothing loaded).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from hub.registry.importer import import_cases, read_lines
     from hub.store import open_store
+    from schemas.textfile import UnreadableFile
 
+    try:
+        total = sum(1 for _ in read_lines(file, encoding=encoding))
+    except (UnreadableFile, LookupError) as exc:
+        message = str(exc) if isinstance(exc, UnreadableFile) else f"未知编码 / unknown encoding: {encoding}"
+        err_console.print(f"[red]无法读取 / cannot read {file}: {message}[/red]")
+        raise typer.Exit(EXIT_UNREADABLE) from None
     factory = open_store()
-    total = sum(1 for _ in read_lines(file))
     with Progress(
         TextColumn("导入 importing"),
         BarColumn(),
@@ -41,7 +54,11 @@ def import_cmd(
         disable=as_json,
     ) as progress:
         task = progress.add_task("import", total=total)
-        report = import_cases(read_lines(file), factory, on_line=lambda: progress.advance(task))
+        try:
+            report = import_cases(read_lines(file, encoding=encoding), factory, on_line=lambda: progress.advance(task))
+        except UnreadableFile as exc:  # the file changed or vanished between the count and the import
+            err_console.print(f"[red]无法读取 / cannot read {file}: {exc}[/red]")
+            raise typer.Exit(EXIT_UNREADABLE) from None
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -139,6 +139,11 @@ def validate_cmd(
     file: Path = typer.Argument(..., help="JSON Lines or CSV file"),
     rejects: Path | None = typer.Option(None, "--rejects", help="where to write rejects (default FILE.rejects.jsonl)"),
     as_json: bool = typer.Option(False, "--json"),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="文件编码，默认自动识别 UTF-8/GB18030/UTF-16 / file encoding (default: detect UTF-8, GB18030, UTF-16 BOM)",
+    ),
 ) -> None:
     """按契约校验文件 / validate a JSON Lines or CSV file of one record kind.
 
@@ -148,9 +153,12 @@ def validate_cmd(
     from schemas.errors import InvalidValue
 
     try:
-        result = check_file(kind, file, rejects)
+        result = check_file(kind, file, rejects, encoding=encoding)
     except (FileFormatError, InvalidValue) as exc:
         err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_ERROR) from None
+    except LookupError:
+        err_console.print(f"[red]未知编码 / unknown encoding: {encoding}[/red]")
         raise typer.Exit(EXIT_ERROR) from None
     if as_json:
         print(

@@ -38,16 +38,18 @@ class FileCheck:
     rejects_path: Path | None = None
 
 
-def read_lines(path: Path) -> list[Line]:
+def read_lines(path: Path, *, encoding: str | None = None) -> list[Line]:
     """``(line number, record or None, reason when the line itself is unreadable)`` for each record."""
-    return read_record_file(path).lines
+    return read_record_file(path, encoding=encoding).lines
 
 
-def check_file(kind: str, path: Path, rejects_path: Path | None = None, max_examples: int = 10) -> FileCheck:
+def check_file(
+    kind: str, path: Path, rejects_path: Path | None = None, max_examples: int = 10, *, encoding: str | None = None
+) -> FileCheck:
     """Validate every record in ``path`` as ``kind``; write rejects to ``rejects_path`` (default FILE.rejects.jsonl)."""
     model = get_model(kind)
     result = FileCheck(kind, rejects_path=rejects_path or path.with_name(path.name + ".rejects.jsonl"))
-    lines = read_lines(path)
+    lines = read_lines(path, encoding=encoding)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     row_lines: list[tuple[int, dict[str, Any]]] = []

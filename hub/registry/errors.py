@@ -20,6 +20,11 @@ _ZH = {
     "string_too_long": "过长",
     "string_type": "应为字符串",
     "greater_than_equal": "不能为负数",
+    "less_than": "数值过大，超出可存储范围",
+    "less_than_equal": "数值过大，超出可存储范围",
+    "finite_number": "应为有限数值",
+    "decimal_max_digits": "位数过多",
+    "string_pattern_mismatch": "格式无效",
     "decimal_parsing": "应为数字",
     "decimal_type": "应为数字",
     "list_type": "应为数组",
@@ -68,6 +73,17 @@ def from_validation_error(line: int, exc: ValidationError) -> list[LineError]:
             errors.append(LineError(line, field_path(err["loc"]), zh, en or zh))
             continue
         zh = _ZH.get(kind, "取值无效")
+        if kind.startswith("date") and "value is outside expected range" in message:
+            # 2018-02-30: the format is right, the day does not exist — say so rather than "wrong format".
+            errors.append(
+                LineError(
+                    line,
+                    field_path(err["loc"]),
+                    "日期不存在（如 2月30日）",
+                    "date does not exist (e.g. 30 February): " + message,
+                )
+            )
+            continue
         if kind == "literal_error":
             expected = (err.get("ctx") or {}).get("expected", "")
             zh = f"{zh}：{expected}"

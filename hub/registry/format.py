@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Domain = Literal["ecology", "food_drug", "state_property", "land_transfer", "heroes", "other"]
 Procedure = Literal[
@@ -40,6 +40,62 @@ PROCEDURE_LABELS = {
 }
 
 _REGION = re.compile(r"^\d{6}$")
+
+#: Case numbers (案件编号) and recommendation numbers (检察建议文号): letters, digits, Chinese characters and the
+#: brackets and separators document numbers use (``KC-2018-001``, ``柯检行公建〔2018〕3号``), starting with a letter,
+#: digit or Chinese character, at most 64 characters. No slash, dot-dot, quote, brace or space: these ids end up
+#: in file names, URLs, report cells and templates, where ``../../x`` or ``{{7*7}}`` would mean something.
+ID_PATTERN = (
+    r"^[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff][0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\-_.·#（）()〔〕\[\]【】［］]{0,63}$"
+)
+_ID = re.compile(ID_PATTERN)
+
+#: Outcome figures are stored as NUMERIC(14, 2) and NUMERIC(16, 2) (``hub.store.models.Case``): anything at or
+#: above 10^12 (10^14 for money) cannot be stored exactly on PostgreSQL and would corrupt report totals on SQLite.
+MAX_QUANTITY = Decimal(10) ** 12
+MAX_MONEY_YUAN = Decimal(10) ** 14
+
+# Suffixes of division names (GB/T 2260) that exports often leave out: 柯城区 is also written 柯城.
+_DIVISION_SUFFIXES = ("自治县", "自治州", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗", "州", "盟", "地区")
+
+
+def _check_id(value: str, what_zh: str, what_en: str) -> str:
+    if not _ID.match(value) or ".." in value:
+        raise ValueError(
+            f"{what_zh}格式无效：只能含字母、数字、汉字和 - _ . · # 及括号，首字符为字母、数字或汉字，最多64个字符"
+            f" / {what_en} does not match the documented pattern: letters, digits, Chinese characters,"
+            " - _ . · # and brackets, starting with a letter, digit or Chinese character, at most 64 characters"
+        )
+    return value
+
+
+def _bare(name: str) -> str:
+    for suffix in _DIVISION_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def district_matches(district: str, region_code: str) -> bool:
+    """Whether ``district`` names the division ``region_code`` stands for (or one enclosing it).
+
+    Accepted: the exact name (``柯城区``), the name without its suffix (``柯城``), and the name preceded by the
+    names of enclosing divisions (``衢州市柯城区``, ``浙江省衢州市柯城区``).
+    """
+    from schemas.identifiers import parent_codes, region_name
+
+    names = [region_name(region_code)] + [region_name(c) for c in parent_codes(region_code)]
+    own = names[0]
+    text = district.replace(" ", "").replace("\u3000", "")
+    if text in (own, _bare(own)):
+        return True
+    rest = text
+    for parent in reversed(names[1:]):  # strip 浙江省 then 衢州市 from the front
+        for form in (parent, _bare(parent)):
+            if rest.startswith(form) and len(rest) > len(form):
+                rest = rest[len(form) :]
+                break
+    return rest in (own, _bare(own))
 
 
 class _Lenient(BaseModel):
@@ -72,7 +128,7 @@ class ReplyIn(_Lenient):
 
 
 class RecommendationIn(_Lenient):
-    rec_id: str = Field(min_length=1)
+    rec_id: str = Field(min_length=1, max_length=64)
     agency: str = Field(min_length=1)
     issued_on: date
     received_on: date | None = None
@@ -80,6 +136,11 @@ class RecommendationIn(_Lenient):
     publicly_delivered: bool | None = None
     copied_to: list[str] = Field(default_factory=list)
     replies: list[ReplyIn] = Field(default_factory=list)
+
+    @field_validator("rec_id")
+    @classmethod
+    def _rec_id(cls, value: str) -> str:
+        return _check_id(value, "检察建议编号", "rec_id")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> RecommendationIn:
@@ -96,9 +157,9 @@ class RecommendationIn(_Lenient):
 
 
 class OutcomesIn(_Lenient):
-    land_restored_mu: Decimal = Field(default=Decimal(0), ge=0)
-    waste_removed_t: Decimal = Field(default=Decimal(0), ge=0)
-    money_recovered_yuan: Decimal = Field(default=Decimal(0), ge=0)
+    land_restored_mu: Decimal = Field(default=Decimal(0), ge=0, lt=MAX_QUANTITY, allow_inf_nan=False)
+    waste_removed_t: Decimal = Field(default=Decimal(0), ge=0, lt=MAX_QUANTITY, allow_inf_nan=False)
+    money_recovered_yuan: Decimal = Field(default=Decimal(0), ge=0, lt=MAX_MONEY_YUAN, allow_inf_nan=False)
 
 
 class CaseLine(_Lenient):
@@ -116,11 +177,31 @@ class CaseLine(_Lenient):
     outcomes: OutcomesIn = Field(default_factory=OutcomesIn)
     litigation_status: str | None = None
 
+    @field_validator("case_id")
+    @classmethod
+    def _case_id(cls, value: str) -> str:
+        return _check_id(value, "案件编号", "case_id")
+
     @field_validator("region_code")
     @classmethod
     def _region(cls, value: str) -> str:
+        from schemas.identifiers.region import known_region_codes
+
         if not _REGION.match(value):
             raise ValueError("行政区划代码须为6位数字 / region_code must be 6 digits")
+        if value not in known_region_codes():
+            raise ValueError("行政区划代码不在 GB/T 2260 代码表中 / region_code is not in the GB/T 2260 table")
+        return value
+
+    @field_validator("district")
+    @classmethod
+    def _district_is_the_region(cls, value: str, info: ValidationInfo) -> str:
+        code = info.data.get("region_code")  # declared before district: validated first, absent if invalid
+        if code is not None and not district_matches(value, code):
+            raise ValueError(
+                "与行政区划代码 region_code 所指地区不符（GB/T 2260）"
+                " / does not name the division of region_code (GB/T 2260)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,11 +27,14 @@ from hub.registry.errors import LineError, from_validation_error
 from hub.registry.format import CaseLine, PartyIn, RecommendationIn
 from hub.registry.quality import party_warnings
 from hub.store.models import Agency, Case, Party, Recommendation, Reply
+from schemas.textfile import LineProblem, loads_strict, open_text
 
 ACTOR = "registry-import"
 CHUNK = 200
-#: A case line is a few kilobytes; a megabyte line is an error (or an attack), not a case.
-MAX_LINE_CHARS = 1_000_000
+#: A case line is a few kilobytes; a megabyte line is an error (or an attack), not a case. Files are read
+#: in bounded chunks (:mod:`schemas.textfile`), so an overlong line is refused without being held whole.
+MAX_LINE_BYTES = 1_000_000
+MAX_LINE_CHARS = MAX_LINE_BYTES
 
 
 @dataclass
@@ -63,15 +65,22 @@ class ImportReport:
         }
 
 
-def read_lines(path: Path) -> Iterable[tuple[int, str]]:
-    """Numbered non-blank lines; a UTF-8 BOM on the first line is dropped."""
-    with path.open(encoding="utf-8-sig", errors="strict") as fh:
-        for number, text in enumerate(fh, start=1):
-            if text.strip():
-                yield number, text
+def read_lines(path: Path, *, encoding: str | None = None) -> Iterable[tuple[int, str | LineProblem]]:
+    """Numbered non-blank lines, or the problem that made a line unreadable (overlong, undecodable).
+
+    The encoding (UTF-8 with or without BOM, GB18030, UTF-16 with BOM) is detected unless given; a file that
+    cannot be read at all raises :class:`schemas.textfile.UnreadableFile` before the first line.
+    """
+    for line in open_text(path, max_line_bytes=MAX_LINE_BYTES, encoding=encoding):
+        if line.problem is not None:
+            yield line.number, line.problem
+        elif line.text and line.text.strip():
+            yield line.number, line.text
 
 
-def parse_line(number: int, text: str) -> CaseLine | list[LineError]:
+def parse_line(number: int, text: str | LineProblem) -> CaseLine | list[LineError]:
+    if isinstance(text, LineProblem):
+        return [LineError(number, text.field, text.zh, text.en)]
     if len(text) > MAX_LINE_CHARS:
         return [
             LineError(
@@ -81,14 +90,9 @@ def parse_line(number: int, text: str) -> CaseLine | list[LineError]:
                 f"line longer than {MAX_LINE_CHARS} characters",
             )
         ]
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [LineError(number, "(line)", f"不是合法的 JSON（第{exc.colno}列）", f"invalid JSON: {exc.msg}")]
-    except ValueError:  # integers beyond Python's digit limit
-        return [LineError(number, "(line)", "数字过长", "number too long")]
-    except RecursionError:
-        return [LineError(number, "(line)", "JSON 嵌套过深", "JSON nested too deeply")]
+    data, problem = loads_strict(text)
+    if problem is not None:
+        return [LineError(number, problem.field, problem.zh, problem.en)]
     if not isinstance(data, dict):
         return [LineError(number, "(line)", "每行须为一个 JSON 对象", "each line must be a JSON object")]
     try:
@@ -98,7 +102,7 @@ def parse_line(number: int, text: str) -> CaseLine | list[LineError]:
 
 
 def import_cases(
-    lines: Iterable[tuple[int, str]],
+    lines: Iterable[tuple[int, str | LineProblem]],
     factory: sessionmaker[Session],
     *,
     actor: str = ACTOR,

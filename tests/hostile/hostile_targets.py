@@ -14,11 +14,16 @@ xfail test passes.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from hub.registry.importer import parse_line
+from hub.ingest.file_check import FileFormatError, check_file
+from hub.ingest.record_files import read_record_file
+from hub.registry.importer import parse_line, read_lines
 from schemas.errors import InvalidValue
 from schemas.identifiers import (
     validate_case_number,
@@ -27,6 +32,7 @@ from schemas.identifiers import (
     validate_id_number,
     validate_region_code,
 )
+from schemas.textfile import UnreadableFile, open_text
 from schemas.values import parse_area_mu, parse_date, parse_money_yuan
 
 
@@ -42,6 +48,32 @@ def _registry_line(text: str) -> Any:
     return parse_line(1, text)
 
 
+def _as_file(data: bytes, suffix: str) -> Path:
+    folder = Path(tempfile.gettempdir()) / f"pilhub-hostile-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"input{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+def _registry_file(data: bytes) -> Any:
+    """``pilhub cases import``'s reading and parsing of a whole file (the store part is tested separately)."""
+    return [parse_line(number, text) for number, text in read_lines(_as_file(data, ".jsonl"))]
+
+
+def _validate_file(data: bytes, suffix: str) -> Any:
+    return check_file("agency.receipt", _as_file(data, suffix), Path(os.devnull))
+
+
+def _record_file(data: bytes, suffix: str) -> Any:
+    """``pilhub records load``'s and ``pilhub validate``'s reading of a JSON Lines, CSV or XLSX file."""
+    return read_record_file(_as_file(data, suffix)).lines
+
+
+def _text_lines(data: bytes) -> Any:
+    return list(open_text(_as_file(data, ".txt"), max_line_bytes=64))
+
+
 TARGETS: list[Target] = [
     Target("date", parse_date, (InvalidValue,)),
     Target("date_spreadsheet", lambda v: parse_date(v, spreadsheet=True), (InvalidValue,)),
@@ -53,6 +85,12 @@ TARGETS: list[Target] = [
     Target("case_number", validate_case_number, (InvalidValue,)),
     Target("doc_number", validate_doc_number, (InvalidValue,)),
     Target("registry_line", _registry_line, ()),
+    # Whole files through the file entry points: only "the file as a whole is unreadable" may be raised.
+    Target("registry_file", _registry_file, (UnreadableFile,), takes_bytes=True),
+    Target("validate_jsonl", lambda data: _validate_file(data, ".jsonl"), (FileFormatError,), takes_bytes=True),
+    Target("validate_csv", lambda data: _validate_file(data, ".csv"), (FileFormatError,), takes_bytes=True),
+    Target("text_lines", _text_lines, (UnreadableFile,), takes_bytes=True),
+    Target("record_file_xlsx", lambda data: _record_file(data, ".xlsx"), (FileFormatError,), takes_bytes=True),
 ]
 
 try:  # the connector SDK is built in parallel; its parsers join the contract once present

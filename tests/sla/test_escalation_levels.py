@@ -55,7 +55,7 @@ def _case(
         "domain": domain,
         "procedure": "admin_pre_litigation",
         "region_code": region,
-        "district": "柯城区",
+        "district": {"330802": "柯城区", "330800": "衢州市"}[region],  # the district must name the region code
         "opened_on": (received_on - dt.timedelta(days=10)).isoformat(),
         "status": "open",
         "procurator": "王测试",
