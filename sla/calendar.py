@@ -19,12 +19,14 @@ are not 全体公民放假的节日 (全国年节及纪念日放假办法 Art. 2
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +42,7 @@ __all__ = [
     "DayKind",
     "OfficialCalendar",
     "Policy",
+    "YearSchedule",
     "default_calendar",
     "weekday_label",
     "weekday_names",
@@ -261,18 +264,43 @@ def _required_fixed_holidays(year: int) -> list[dt.date]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class YearSchedule:
+    """A whole year's schedule as the State Council notice gives it (imported into the store by an operator).
+
+    It replaces everything else known of that year (package, override files): days off and make-up working days
+    of the notice, which may include the last days of December before it (元旦 2019, 2023).
+    """
+
+    year: int
+    source: str
+    holidays: tuple[tuple[dt.date, str, str], ...]  # (date, 中文名, English name)
+    workdays: tuple[tuple[dt.date, str, str], ...]
+
+
 class OfficialCalendar:
     """Rest days and make-up working days by date, for the years whose official schedule is known.
 
     Build it with :meth:`load` (shipped override file + extras) or :func:`default_calendar`.
     """
 
-    def __init__(self, override_files: Sequence[Path | str] = (), *, use_chinesecalendar: bool = True):
-        """Merge ``chinesecalendar`` (optional, for tests) and ``override_files`` in order; later wins."""
+    def __init__(
+        self,
+        override_files: Sequence[Path | str] = (),
+        *,
+        use_chinesecalendar: bool = True,
+        schedules: Sequence[YearSchedule] = (),
+    ):
+        """Merge ``chinesecalendar`` (optional, for tests), ``override_files`` in order, then ``schedules``
+        (imported notices, each replacing its whole year); later wins."""
         self._days: dict[dt.date, Day] = {}
+        self._year_source: dict[int, str] = {}
         base_years: set[int] = set()
         if use_chinesecalendar:
             base_years = self._load_chinesecalendar()
+            version = _package_version()
+            for y in base_years:
+                self._year_source[y] = f"chinesecalendar {version}"
         covered_flag: dict[int, bool] = {}
         chuxi: dict[int, dt.date] = {}
         self.sources: tuple[Path, ...] = tuple(Path(p) for p in override_files)
@@ -289,6 +317,10 @@ class OfficialCalendar:
                 ):
                     for e in entries:
                         self._days[e.date] = Day(e.date, kind, e.name, e.name_en)
+                if section.holidays or section.workdays or section.covered is not None:
+                    where = f"{path}" + (f"（{section.source}）" if section.source else "")
+                    prior = self._year_source.get(year)
+                    self._year_source[year] = f"{prior} + {where}" if prior else where
         # The explicit "covered" notion: an override's flag wins; otherwise the package's years are covered.
         self._covered: frozenset[int] = frozenset(
             {y for y in base_years if covered_flag.get(y, True)} | {y for y, c in covered_flag.items() if c}
@@ -296,6 +328,18 @@ class OfficialCalendar:
         for year, flag in covered_flag.items():
             if flag and year not in base_years:
                 self._check_new_year(year, chuxi.get(year))
+        imported: set[int] = set()
+        for sched in schedules:
+            # the notice is the whole year: drop what else was known of it (its last days of December may be
+            # decided by the next year's notice, so they stay)
+            for d in [d for d in self._days if d.year == sched.year and not (d.month == 12 and d.day >= 29)]:
+                del self._days[d]
+            for kind, entries in ((DayKind.HOLIDAY, sched.holidays), (DayKind.MAKEUP_WORKDAY, sched.workdays)):
+                for d, zh, en in entries:
+                    self._days[d] = Day(d, kind, zh, en)
+            self._year_source[sched.year] = sched.source
+            imported.add(sched.year)
+        self._covered = self._covered | frozenset(imported)
 
     def _load_chinesecalendar(self) -> set[int]:
         for d, name in chinese_calendar.holidays.items():
@@ -339,6 +383,27 @@ class OfficialCalendar:
         """The shipped override file, then ``extra_files`` merged on top (later wins)."""
         return cls([SHIPPED_OVERRIDES, *extra_files])
 
+    def source(self, year: int) -> str | None:
+        """Where the schedule of ``year`` comes from (package version, override file, imported notice)."""
+        return self._year_source.get(year)
+
+    def entries(self, year: int) -> list[Day]:
+        """The listed days (days off and make-up working days) of ``year``, by date."""
+        return [self._days[d] for d in sorted(self._days) if d.year == year]
+
+    def year_digest(self, year: int) -> str:
+        """A digest of what is known of ``year`` (covered or not, every listed day): a change re-derives the
+        clocks that needed that year."""
+        parts = [str(year), "covered" if year in self._covered else "missing"]
+        parts.extend(f"{d.day.isoformat()}:{d.kind.value}" for d in self.entries(year))
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+    def digests(self) -> dict[str, str]:
+        """:meth:`year_digest` of every year from the first covered to two years after the last."""
+        years = set(self._covered) | {d.year for d in self._days}
+        lo, hi = min(years, default=2004), max(years, default=2026) + 2
+        return {str(y): self.year_digest(y) for y in range(lo, hi + 1)}
+
     @property
     def covered_years(self) -> frozenset[int]:
         """Years whose official schedule is fully known."""
@@ -367,6 +432,13 @@ class OfficialCalendar:
         while self.is_rest_day(nxt, policy):
             nxt += dt.timedelta(days=1)
         return nxt
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("chinesecalendar")
+    except metadata.PackageNotFoundError:  # pragma: no cover - installed under its other name
+        return "?"
 
 
 @cache

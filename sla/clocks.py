@@ -27,8 +27,11 @@ The clocks of a recommendation (DOMAIN.md, "A case's life"):
   announcement date. The case registry carries no such date, so the clock exists only once an
   ``announcement`` event is recorded (:func:`record_event`); it is ``met`` when the period has run.
 
-A clock whose deadline falls in a year without an official calendar keeps its provisional dates but has no
-``breach_after``: its state is ``calendar_missing`` and no breach is ever declared on a guess.
+A clock whose deadline falls in a year without an official calendar has a range: ``deadline_official`` is the
+earliest date it can fall on (never a statutory holiday), ``breach_after`` the latest plausible one, and the flag
+``calendar_missing``. Reminders count from the earliest date, a breach only after the latest; in between the
+state is ``calendar_missing`` (``sla.escalation.evaluate``), and the sweep alerts the operator once the earliest
+date has passed with the year still unknown.
 """
 
 from __future__ import annotations
@@ -197,6 +200,8 @@ class ClockDates:
     outcome: str | None = None  # met | met_late | closed
     resolved_on: dt.date | None = None
     short_period: bool = False
+    #: a needed year's notice is unknown: deadline_official is the earliest date, breach_after the latest
+    calendar_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,6 @@ class DerivedClock(ClockDates):
     rec_number: str | None = None
     period: str | None = None
     incomplete: bool = False
-    calendar_missing: bool = False
     explanation: dict[str, Any] = field(default_factory=dict)
     inputs_digest: str = ""
 
@@ -227,6 +231,7 @@ class DerivedClock(ClockDates):
             "met_on": self.met_on,
             "short_period": self.short_period,
             "incomplete": self.incomplete,
+            "calendar_missing": self.calendar_missing,
         }
 
 
@@ -241,7 +246,7 @@ def base_state(clock: ClockDates, as_of: dt.date) -> ClockState | None:
         return ClockState(clock.outcome)
     if clock.start_on is None or clock.start_on > as_of:
         return ClockState.PENDING
-    if clock.breach_after is None:
+    if clock.breach_after is None:  # not derivable (stored before dates were ranges)
         return ClockState.CALENDAR_MISSING
     return None
 
@@ -312,15 +317,16 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
     both = compute_both(rec.received_on, period, cal)
     explanation.update(_deadline_lines(both))
     calendar_missing = both.calendar_missing
-    breach_after = None if calendar_missing else both.breach_after
+    # with a year's notice unknown, breach_after is the latest plausible date: a breach only after it
+    breach_after = both.breach_after
     if calendar_missing:
-        years = sorted(set(both.official.missing_years) | set(both.all_weekends.missing_years))
-        explanation["calendar_missing_years"] = years
+        explanation["calendar_missing_years"] = list(both.missing_years)
+        explanation["deadline_range"] = [both.official.date, both.breach_after]
     clock = replace(
         base, start_on=rec.received_on, deadline_official=both.official.date,
         deadline_all_weekends=both.all_weekends.date, breach_after=breach_after, calendar_missing=calendar_missing,
     )
-    judged_against = both.breach_after  # provisional when the calendar is missing: a lower bound
+    judged_against = both.breach_after  # the latest plausible date when the calendar is missing
     replies_note: list[dict[str, Any]] = []
     counted: ReplyFacts | None = None
     incomplete = False
@@ -345,10 +351,11 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
     if counted is not None:
         on_time = is_on_time(judged_against, counted.replied_on, counted.posted_on)
         when = counted.effective_on
-        if calendar_missing and not on_time:
+        if calendar_missing and on_time and not is_on_time(both.official.date, counted.replied_on, counted.posted_on):
             explanation["outcome"] = (
-                f"回复日 {when} 晚于临时届满日，待日历补录后判定 / reply of {when} is after the provisional "
-                "deadline: judged once the calendar is loaded"
+                f"回复日 {when} 在届满日可能范围 {both.official.date} 至 {both.breach_after} 之内，待国务院通知录入后"
+                f"判定 / reply of {when} falls inside the possible range of the deadline: judged once the year's "
+                "notice is loaded"
             )
             return _finish(replace(clock, explanation=explanation), inputs, config)
         outcome = "met" if on_time else "met_late"
@@ -441,10 +448,11 @@ def _follow_up_clock(
     clock = DerivedClock(
         kind="follow_up", key=f"follow_up:{rec.rec_number}", rec_number=rec.rec_number, period=str(period),
         start_on=start, deadline_official=both.official.date, deadline_all_weekends=both.all_weekends.date,
-        breach_after=None if both.calendar_missing else both.breach_after, calendar_missing=both.calendar_missing,
+        breach_after=both.breach_after, calendar_missing=both.calendar_missing,
         short_period=_period_short(period),
     )
-    if done is not None and not both.calendar_missing:
+    if done is not None and (not both.calendar_missing or done.occurred_on <= both.official.date
+                             or done.occurred_on > both.breach_after):
         outcome = "met" if done.occurred_on <= both.breach_after else "met_late"
         explanation["outcome"] = f"回头看完成于 {done.occurred_on} / follow-up done on {done.occurred_on}"
         return _finish(replace(clock, outcome=outcome, resolved_on=done.occurred_on, explanation=explanation),
@@ -480,17 +488,16 @@ def _announcement_clock(case: CaseFacts, cal: OfficialCalendar, config: Derivati
         kind="announcement", key=f"announcement:{case.case_id}", period=str(ANNOUNCEMENT_PERIOD),
         start_on=event.occurred_on, deadline_official=both.official.date,
         deadline_all_weekends=both.all_weekends.date,
-        breach_after=None if both.calendar_missing else both.breach_after, calendar_missing=both.calendar_missing,
+        breach_after=both.breach_after, calendar_missing=both.calendar_missing,
         short_period=False,
     )
     if case.closed:
         explanation["outcome"] = _closed_reason(case, litigation_closes=False)
         return _finish(replace(clock, outcome="closed", explanation=explanation), inputs, config)
-    if not both.calendar_missing:
-        ended = both.breach_after + dt.timedelta(days=1)
-        explanation["outcome"] = f"公告期间于 {both.breach_after} 届满 / the announcement period ends on {both.breach_after}"
-        return _finish(replace(clock, outcome="met", resolved_on=ended, explanation=explanation), inputs, config)
-    return _finish(replace(clock, explanation=explanation), inputs, config)
+    # with a year's notice unknown, breach_after is the latest plausible date: the procuratorate may sue only after it
+    ended = both.breach_after + dt.timedelta(days=1)
+    explanation["outcome"] = f"公告期间于 {both.breach_after} 届满 / the announcement period ends on {both.breach_after}"
+    return _finish(replace(clock, outcome="met", resolved_on=ended, explanation=explanation), inputs, config)
 
 
 def derive_case_clocks(

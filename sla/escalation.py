@@ -95,6 +95,8 @@ def evaluate(clock: ClockDates, as_of: dt.date, policy: ResolvedPolicy) -> Evalu
         escalated = any(a.level.marks == "escalated" for a in active)
         state = ClockState.ESCALATED if escalated else ClockState.BREACHED
         return Evaluation(state, level, active, days_overdue=(as_of - clock.breach_after).days)
+    if clock.calendar_missing:  # between the earliest and the latest possible date of an unknown year
+        return Evaluation(ClockState.CALENDAR_MISSING, level, active, days_left=(clock.deadline_official - as_of).days)
     window = policy.due_soon_window(clock.short_period)
     soon = as_of >= clock.deadline_official - dt.timedelta(days=window) or any(
         a.level.marks == "due_soon" for a in active)  # a reminder already out also means due soon
@@ -338,6 +340,8 @@ class StatusRow:
     incomplete: bool
     met_on: dt.date | None
     calendar_missing_years: tuple[int, ...] = ()
+    #: the latest date the deadline can fall on (= breach_after; later than the deadline while a year is unknown)
+    deadline_latest: dt.date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in self.__dict__.items()}
@@ -376,6 +380,7 @@ def clock_status(
             kind=clock.kind, start_on=clock.start_on, deadline_official=clock.deadline_official,
             deadline_all_weekends=clock.deadline_all_weekends, breach_after=clock.breach_after,
             outcome=clock.outcome, resolved_on=clock.resolved_on, short_period=bool(clock.short_period),
+            calendar_missing=bool(clock.calendar_missing),
         )
         ev = evaluate(dates, as_of, resolved)
         if case_id is None and not include_final and ev.state in FINAL_STATES:
@@ -390,6 +395,7 @@ def clock_status(
                 days_left=ev.days_left, days_overdue=ev.days_overdue, incomplete=bool(clock.incomplete),
                 met_on=clock.met_on,
                 calendar_missing_years=tuple((clock.explanation or {}).get("calendar_missing_years", ())),
+                deadline_latest=clock.breach_after,
             )
         )
     order = {s: i for i, s in enumerate(("escalated", "breached", "due_soon", "calendar_missing", "running",

@@ -42,9 +42,10 @@ from sqlalchemy import Connection, DateTime, TextClause, and_, bindparam, exists
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub import audit
+from hub.calendar_store import store_calendar
 from hub.store.db import open_store
 from hub.store.models import Case, Clock, Recommendation, SlaDerivation, SlaEvent, SlaSweepRun
-from sla.calendar import OfficialCalendar, default_calendar
+from sla.calendar import OfficialCalendar
 from sla.clocks import (
     ClockDates,
     DerivationConfig,
@@ -98,12 +99,33 @@ class RecomputeReport:
     withdrawn: int = 0
     unchanged: int = 0
     revoked: int = 0
+    #: year → digest of the calendar this recompute used (stored with the run: a change re-derives that year)
+    calendar_digests: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "calendar_digests"}
 
 
-def _candidates(session: Session, rules: str, full: bool) -> list[int]:
+def _calendar_changed(session: Session, last: SlaSweepRun | None, digests: dict[str, str]) -> Any:
+    """Cases with a clock that needed a year whose schedule changed since the last run (imported, corrected, a
+    package upgrade): the calendar's content is an input of every deadline. A run without digests (before
+    migration 0008) compares nothing; clocks waiting for a year are re-derived anyway."""
+    if last is None or not last.calendar_digests:
+        return None
+    years = sorted(int(y) for y, d in digests.items() if last.calendar_digests.get(y) != d)
+    years += [int(y) for y in last.calendar_digests if y not in digests]
+    if not years:
+        return None
+    reach = func.coalesce(Clock.breach_after, Clock.deadline_all_weekends, Clock.deadline_official)
+    # a deadline's computation reads days from the start to its latest date, and the last days of December
+    # belong to the next year's New Year block
+    overlaps = [
+        (Clock.start_on <= dt.date(y, 12, 31)) & (reach >= dt.date(y - 1, 12, 29)) for y in sorted(set(years))
+    ]
+    return select(Clock.case_pk).where(Clock.start_on.is_not(None), or_(*overlaps))
+
+
+def _candidates(session: Session, rules: str, full: bool, digests: dict[str, str] | None = None) -> list[int]:
     """Cases whose clock inputs may have changed since the last sweep (a superset; recompute compares digests).
 
     After a first sweep the scan is bounded by the last run's start (less an hour for writers whose
@@ -113,9 +135,11 @@ def _candidates(session: Session, rules: str, full: bool) -> list[int]:
     if full:
         return list(session.scalars(select(Case.id).order_by(Case.id)))
     last = _last_run(session)
-    # still waiting for a calendar year: re-derived each time, so a loaded year takes effect
-    waiting = select(Clock.case_pk).where(Clock.state == "calendar_missing")
+    # still waiting for a calendar year (whatever the state: a breach after the latest date too), and clocks of a
+    # year whose schedule changed: re-derived, so a loaded or corrected year takes effect at the next sweep
+    waiting = select(Clock.case_pk).where(or_(Clock.state == "calendar_missing", Clock.calendar_missing.is_(True)))
     if last is not None:
+        changed = _calendar_changed(session, last, digests or {})
         since = last.started_at - WRITER_MARGIN
         parts = [
             select(Case.id).where(Case.updated_at > since),
@@ -123,6 +147,8 @@ def _candidates(session: Session, rules: str, full: bool) -> list[int]:
             select(SlaEvent.case_pk).where(SlaEvent.recorded_at > since),
             waiting,
         ]
+        if changed is not None:
+            parts.append(changed)
         if last.rules_digest != rules:
             parts.append(select(SlaDerivation.case_pk).where(SlaDerivation.rules_digest != rules))
         return sorted(session.scalars(union(*parts)))
@@ -160,12 +186,13 @@ def recompute(
     """
     factory = factory or open_store()
     policy = policy or load_policy()
-    cal = calendar if calendar is not None else default_calendar()
     config = derivation_config(policy)
     rules = config.digest
     report = RecomputeReport()
     with factory() as session:
-        pks = list(case_pks) if case_pks is not None else _candidates(session, rules, full)
+        cal = calendar if calendar is not None else store_calendar(session)
+        report.calendar_digests = cal.digests()
+        pks = list(case_pks) if case_pks is not None else _candidates(session, rules, full, report.calendar_digests)
         directory = Directory.build(session, policy) if pks else None
     report.candidates = len(pks)
     for start in range(0, len(pks), chunk):
@@ -291,6 +318,7 @@ def _row_fields(row: Clock) -> dict[str, Any]:
         "met_on": row.met_on,
         "short_period": bool(row.short_period),
         "incomplete": bool(row.incomplete),
+        "calendar_missing": bool(row.calendar_missing),
     }
 
 
@@ -298,7 +326,7 @@ def _dates(row: Clock) -> ClockDates:
     return ClockDates(
         kind=row.kind, start_on=row.start_on, deadline_official=row.deadline_official,
         deadline_all_weekends=row.deadline_all_weekends, breach_after=row.breach_after, outcome=row.outcome,
-        resolved_on=row.resolved_on, short_period=bool(row.short_period),
+        resolved_on=row.resolved_on, short_period=bool(row.short_period), calendar_missing=bool(row.calendar_missing),
     )
 
 
@@ -588,6 +616,7 @@ def _evaluated(sql: _Sql, slots: int, work: str) -> str:
     layer1 = f"""
         SELECT c.id, c.{sql.tid} AS tid, c.state AS old_state, c.level AS old_level, c.next_check_on AS old_next,
                c.kind, c.recommendation_pk, c.start_on, c.breach_after, c.outcome, c.resolved_on,
+               CASE WHEN c.calendar_missing THEN 1 ELSE 0 END AS cal_missing,
                CASE WHEN c.next_check_on = {sql.date("recheck")} THEN 1 ELSE 0 END AS recheck,
                CASE WHEN c.outcome IS NOT NULL AND (c.resolved_on IS NULL OR c.resolved_on <= {d}) THEN 1 ELSE 0
                END AS stopped,
@@ -630,6 +659,7 @@ def _evaluated(sql: _Sql, slots: int, work: str) -> str:
                 WHEN e.start_on IS NULL OR e.start_on > {d} THEN 'pending'
                 WHEN e.breach_after IS NULL THEN 'calendar_missing'
                 WHEN {d} > e.breach_after THEN CASE WHEN {any_('esc')} THEN 'escalated' ELSE 'breached' END
+                WHEN e.cal_missing = 1 THEN 'calendar_missing'
                 WHEN {d} >= e.soon_from OR {any_('soon')} THEN 'due_soon'
                 ELSE 'running'
             END AS state,
@@ -670,6 +700,7 @@ def evaluate_clocks(
     policy: EscalationPolicy | None = None,
     full: bool = False,
     actor: str = ACTOR,
+    calendar_digests: dict[str, str] | None = None,
 ) -> EvaluationReport:
     """Give clocks their state and level on ``as_of`` and enqueue the escalations due, set-based, atomically.
 
@@ -736,6 +767,7 @@ def evaluate_clocks(
         escalations = sum(report.enqueued.values())
         session.add(SlaSweepRun(as_of=as_of, mode=report.mode, policy_fingerprint=policy.fingerprint,
                                 rules_digest=derivation_config(policy).digest, level_digests=digests,
+                                calendar_digests=calendar_digests or None,
                                 evaluated=report.evaluated, escalations=escalations, messages=report.messages,
                                 started_at=now, finished_at=dt.datetime.now(dt.UTC)))
         if escalations or report.messages:
@@ -955,18 +987,29 @@ def state_counts(session: Session) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _warnings(session: Session) -> list[str]:
+def _warnings(session: Session, as_of: dt.date | None = None) -> list[str]:
     out: list[str] = []
-    missing = session.execute(select(Clock.explanation).where(Clock.state == "calendar_missing")).scalars().all()
-    if missing:
-        years = sorted({y for e in missing for y in (e or {}).get("calendar_missing_years", [])})
+    rows = session.execute(
+        select(Clock.explanation, Clock.deadline_official).where(
+            Clock.calendar_missing.is_(True), or_(Clock.outcome.is_(None), Clock.state == "calendar_missing")
+        )
+    ).all()
+    if rows:
+        years = sorted({y for e, _ in rows for y in (e or {}).get("calendar_missing_years", [])})
         listed = "、".join(str(y) for y in years)
         out.append(
-            f"{len(missing)} 个时钟的届满日落在尚未录入官方节假日安排的年份（{listed}），状态为 calendar_missing，"
-            f"不会认定超期；请在国务院公布后更新 sla/data/calendar_overrides.toml 或 PILHUB_CALENDAR_FILE / "
-            f"{len(missing)} clocks end in a year without an official calendar ({listed}): calendar_missing, no "
-            "breach is declared; load the schedule once published"
+            f"{len(rows)} 个时钟的届满日落在尚未录入国务院节假日安排的年份（{listed}）：届满日为区间，提醒自最早可能日"
+            f"起算，超期只在最晚可能日之后认定；通知公布后请用 `pilhub calendar import` 录入 / {len(rows)} clocks "
+            f"end in a year without its State Council schedule ({listed}): their deadline is a range, reminders count "
+            "from the earliest date, a breach only after the latest; load the notice with `pilhub calendar import`"
         )
+        passed = [d for _, d in rows if as_of is not None and d is not None and d < as_of]
+        if passed:
+            out.append(
+                f"告警：{len(passed)} 个时钟已过最早可能届满日，而{listed}年安排仍未录入——是否超期取决于尚未录入的"
+                f"通知，请尽快录入 / ALERT: {len(passed)} clocks are past their earliest possible deadline while the "
+                f"schedule of {listed} is still unknown — whether they are breached depends on it: import the notice"
+            )
     announced = select(SlaEvent.case_pk).where(SlaEvent.kind == "announcement")
     unknown = session.scalar(
         select(func.count()).select_from(Case).where(
@@ -1000,12 +1043,13 @@ def sweep(
     rec = recompute(factory, as_of=as_of, policy=policy, calendar=calendar, full=full, actor=actor)
     timings["recompute"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    evaluation = evaluate_clocks(factory, as_of=as_of, policy=policy, full=full, actor=actor)
+    evaluation = evaluate_clocks(factory, as_of=as_of, policy=policy, full=full, actor=actor,
+                                 calendar_digests=rec.calendar_digests)
     timings["evaluate_and_enqueue"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     with factory() as session:
         states = state_counts(session)
-        warnings = _warnings(session)
+        warnings = _warnings(session, as_of)
     timings["report"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     return SweepReport(as_of, rec, evaluation, states, warnings, timings)

@@ -62,7 +62,7 @@ def deadline_cmd(
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
-        both = compute_both(start_date, parsed)
+        both = compute_both(start_date, parsed, _calendar())
     except CalendarConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_CALENDAR_CONFIG) from None
@@ -99,6 +99,23 @@ def deadline_cmd(
             err=True,
         )
         raise typer.Exit(EXIT_CALENDAR_MISSING)
+
+
+def _calendar():  # type: ignore[no-untyped-def]
+    """The calendar in force: with the store's imported notices when a store is configured or exists (so a
+    year imported with ``pilhub calendar import`` counts here too), else the package and override files."""
+    import os
+
+    from hub.config import var_dir
+    from sla.calendar import default_calendar
+
+    if not os.environ.get("PILHUB_DATABASE_URL") and not (var_dir() / "pilhub.db").exists():
+        return default_calendar()
+    from hub.calendar_store import store_calendar
+    from hub.store.db import open_store
+
+    with open_store()() as session:
+        return store_calendar(session)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.db",
     "hub.cli.cases",
     "hub.cli.deadline",
+    "hub.cli.calendar_cmd",
     "hub.cli.sla_cmd",
     "hub.cli.trust_cmd",
     "hub.cli.link",

@@ -153,8 +153,11 @@ def status_cmd(
         deadline = str(r.deadline_official or "—")
         if r.deadline_all_weekends and r.deadline_all_weekends != r.deadline_official:
             deadline += f" / {r.deadline_all_weekends}"
-        if r.calendar_missing_years:
-            deadline += " (临时 provisional)"
+        if r.calendar_missing_years and r.deadline_latest and r.deadline_latest != r.deadline_official:
+            # the year's notice is unknown: the deadline is a range, a breach only after its latest date
+            deadline = f"{r.deadline_official} … {r.deadline_latest} (待定 range)"
+        elif r.calendar_missing_years:
+            deadline += " (待定 year unknown)"
         if r.days_overdue:
             days: str | Text = Text(f"逾期 {r.days_overdue}", style="red")
         elif r.days_left is not None:

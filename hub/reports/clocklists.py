@@ -156,6 +156,7 @@ def evaluate_clocks(
                 outcome=c.outcome,
                 resolved_on=c.resolved_on,
                 short_period=bool(c.short_period),
+                calendar_missing=bool(c.calendar_missing),
             )
             missing = tuple((c.explanation or {}).get("calendar_missing_years") or ())
             stored[c.case_pk].append((c.clock_key, dates, bool(c.incomplete), c.recommendation_pk, missing, c.period))

@@ -254,6 +254,8 @@ class Clock(Base):
     resolved_on: Mapped[date | None] = mapped_column(Date)
     short_period: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the deadline needs a year whose State Council notice is unknown: dates are a range (migration 0008)
+    calendar_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The next day the state, level or due escalations can change (None: not before the inputs change), so
     # the daily sweep evaluates only the clocks whose day has come. Not indexed since migration 0006: an index
     # would turn each of the sweep's updates into a write of every index of the table.
@@ -559,6 +561,8 @@ class SlaSweepRun(Base):
     # assignments in force at this run (migration 0006): the next run checks only levels due since this run's
     # as-of date against the store, except for a level or an assignment that is new (``sla.sweep``).
     level_digests: Mapped[list[Any] | None] = mapped_column(default=None)
+    #: year → digest of that year's schedule as this run saw it (a change re-derives the year's clocks)
+    calendar_digests: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 # --- matching (migration 0005) --------------------------------------------------------
@@ -685,3 +689,24 @@ class MisconductReferral(Base):
 
 
 Index("ix_clues_status_model", Clue.status, Clue.model)
+
+
+class CalendarYear(Base):
+    """One import of a year's official holiday schedule from the State Council notice (newest in force).
+
+    The notice text is kept whole with its digest, so what was imported can be shown and re-checked; the
+    import itself is an audit entry (``calendar.import``).
+    """
+
+    __tablename__ = "calendar_years"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    source: Mapped[str] = mapped_column(String(500))  # notice title and document number(s)
+    source_file: Mapped[str] = mapped_column(String(500))
+    notice_sha256: Mapped[str] = mapped_column(String(64))
+    notice_text: Mapped[str] = mapped_column(Text)
+    holidays: Mapped[list[Any]] = mapped_column()
+    workdays: Mapped[list[Any]] = mapped_column()
+    imported_by: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

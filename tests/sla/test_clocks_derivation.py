@@ -295,20 +295,28 @@ def test_start_after_the_as_of_date_is_pending() -> None:
     assert _state(clock, "2024-07-31") == "pending"
 
 
-def test_deadline_in_2027_is_calendar_missing_with_provisional_dates() -> None:
-    clock = _clock(_case(_rec("2026-11-12")))
-    assert clock.calendar_missing and clock.breach_after is None
-    assert clock.deadline_official == D("2027-01-12")  # provisional: weekends only
+def test_deadline_in_2027_is_calendar_missing_with_a_range() -> None:
+    # 2026-12-05 + 2m = 2027-02-05, 除夕: statutory → earliest 2-09; latest plausible 2-15
+    clock = _clock(_case(_rec("2026-12-05")))
+    assert clock.calendar_missing
+    assert (clock.deadline_official, clock.breach_after) == (D("2027-02-09"), D("2027-02-15"))
     assert clock.explanation["calendar_missing_years"] == [2027]
-    for day in ("2026-11-23", "2027-01-13", "2027-06-01"):  # never a breach on a guess
+    for day in ("2026-12-10", "2027-02-09", "2027-02-12", "2027-02-15"):  # no breach before the latest date
         assert _state(clock, day) == "calendar_missing"
+    assert _state(clock, "2027-02-16") in ("breached", "escalated")  # enforcement does not stop
+    # far from any festival the range is one day: still flagged (the year is unknown), breached after it
+    plain = _clock(_case(_rec("2026-11-12")))
+    assert plain.calendar_missing and plain.deadline_official == plain.breach_after == D("2027-01-12")
+    assert _state(plain, "2027-01-12") == "calendar_missing" and _state(plain, "2027-01-13") != "calendar_missing"
 
 
-def test_calendar_missing_reply_before_the_provisional_date_is_met() -> None:
-    clock = _clock(_case(_rec("2026-11-12", _reply("2026-12-20"))))
-    assert clock.outcome == "met" and _state(clock, "2026-12-20") == "met"
-    late = _clock(_case(_rec("2026-11-12", _reply("2027-02-20"))))
-    assert late.outcome is None and _state(late, "2027-03-01") == "calendar_missing"
+def test_calendar_missing_reply_judged_against_the_range() -> None:
+    clock = _clock(_case(_rec("2026-12-05", _reply("2027-02-09"))))  # on the earliest date: on time whatever
+    assert clock.outcome == "met" and _state(clock, "2027-02-09") == "met"
+    inside = _clock(_case(_rec("2026-12-05", _reply("2027-02-11"))))  # inside the range: undecided
+    assert inside.outcome is None and _state(inside, "2027-02-12") == "calendar_missing"
+    late = _clock(_case(_rec("2026-12-05", _reply("2027-02-20"))))  # after the latest date: late whatever
+    assert late.outcome == "met_late"
 
 
 def test_closed_case_and_started_litigation_close_an_unanswered_reply_clock() -> None:

@@ -138,6 +138,7 @@ def clock_dates(clock: Clock):  # type: ignore[no-untyped-def]
         clock.outcome,
         clock.resolved_on,
         bool(clock.short_period),
+        bool(clock.calendar_missing),
     )
 
 
