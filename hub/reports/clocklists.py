@@ -311,7 +311,7 @@ def clock_items(session: Session, cases: dict[int, Any], page: list[Hit], as_of:
                 ),
                 "days_overdue": ev.days_overdue,
                 "incomplete": h.incomplete,
-                "calendar_missing": dates.breach_after is None,
+                "calendar_missing": dates.calendar_missing or dates.breach_after is None,
                 "calendar_missing_years": list(h.missing_years),
                 "deadline_latest": _iso(_latest(h)) if dates.breach_after is None else _iso(dates.breach_after),
                 "escalations_fired": fired.get(h.clock_key, []),
