@@ -126,7 +126,8 @@ def main() -> None:
     validate_batch("agency.receipt", pd.DataFrame())  # import and warm up Great Expectations
     warmup = time.perf_counter() - t0
     from connectors.sdk.parallel import shutdown_pool
-    from connectors.sdk.runner import pull
+
+    from hub.ingest.pull import pull
     from hub.store.db import open_store
 
     factory = open_store()

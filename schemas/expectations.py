@@ -258,6 +258,30 @@ def build_suite(
     )
 
 
+def suite_column_names(kind: str) -> tuple[str, ...]:
+    """The columns :func:`build_suite`'s expectations read, in the same order — without importing GX.
+
+    A pull gathers these columns page by page as records arrive; Great Expectations itself
+    (seconds to import) is needed only when the batch is checked, so a pull process reaches
+    its first request without it. ``tests/ingest/test_batch_paths.py`` compares this with the
+    columns of the built suite for every kind.
+    """
+    model = get_model(kind)
+    roles = _column_roles(kind)
+    columns: dict[str, None] = {"source_record_id": None, "kind": None}
+    for name, info in model.model_fields.items():
+        if (
+            info.is_required()
+            or (_literal_values(info) is not None and name != "kind")
+            or roles.get(name) in ("region", "credit", "date", "amount")
+        ):
+            columns[name] = None
+    for greater, lesser, _ in _ORDERED_PAIRS.get(kind, ()):
+        columns[greater] = None
+        columns[lesser] = None
+    return tuple(columns)
+
+
 #: kind → zero-argument-compatible builder of that kind's suite (keyword options as in :func:`build_suite`).
 SUITE_BUILDERS: dict[str, Callable[..., ExpectationSuite]] = {kind: partial(build_suite, kind) for kind in RECORD_KINDS}
 

@@ -4,7 +4,7 @@ The walk-through example of docs/adding-a-connector.md — this file is the whol
 """
 
 from connectors.agencies.replies import attachments
-from connectors.sdk import ApiKeyHeader, Connector, PageNumber, ResourceDefaults
+from connectors.sdk import ApiKeyHeader, Connector, PageNumber, ResourceDefaults, Total
 
 _defaults = ResourceDefaults(  # settings every stream shares
     paginator=PageNumber(size=1000, size_param="page_size", total_pages_path="data.pages"),
@@ -12,6 +12,7 @@ _defaults = ResourceDefaults(  # settings every stream shares
     since_param="updated_from",  # incremental: ?updated_from=<cursor>
     cursor_field="updated_at",
     primary_key="id",
+    total=Total(path="data.total"),  # the agency reports how many records match: the pull proves it got them all
 )
 
 connector = Connector(

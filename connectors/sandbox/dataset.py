@@ -467,6 +467,7 @@ def _court(b: _Builder) -> dict[str, list[dict[str, Any]]]:
                 "title": "公益诉讼",
             }
         )
+    numbers: set[str] = set()
     for case in litigated + extra:
         word, procedure = _CASE_WORD[case["procedure"]]
         region = case["region_code"]
@@ -474,6 +475,10 @@ def _court(b: _Builder) -> dict[str, list[dict[str, Any]]]:
         filed = _clamp(date.fromisoformat(case["opened_on"]) + timedelta(days=rng.randrange(60, 200)))
         serial = b.next_serial(f"{filed.year}{region}{word}") + rng.randrange(10, 400)
         number = f"（{filed.year}）浙{region[2:]}{word}{serial}号"
+        while number in numbers:  # a court never gives two suits one 案号 (collisions appear at large scales)
+            serial += 1
+            number = f"（{filed.year}）浙{region[2:]}{word}{serial}号"
+        numbers.add(number)
         defendants = [p["name"] for p in case["parties"] if p["kind"] in ("company", "person")] or ["（未列明）"]
         filings.append(
             {

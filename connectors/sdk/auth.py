@@ -183,4 +183,6 @@ class _OAuth2Auth(AuthBase):
         return f"_OAuth2Auth(client_id={self.client_id}, secret=***)"
 
 
-AuthDeclaration = NoAuth | ApiKeyHeader | HmacSigned | OAuth2ClientCredentials
+from connectors.sdk.request_signing import SignedRequest  # noqa: E402 - the template scheme, in its own module
+
+AuthDeclaration = NoAuth | ApiKeyHeader | HmacSigned | OAuth2ClientCredentials | SignedRequest

@@ -1,16 +1,24 @@
 """Connector configuration — base URL and credentials — from the environment, never from code.
 
-Two sources, first match wins:
+Sources, first match wins:
 
-1. Airflow Connection ``AIRFLOW_CONN_PILHUB_<NAME>`` (how secrets reach DAG tasks from a
-   secrets backend), in Airflow's JSON form
+1. Inside an Airflow process (Airflow already imported — a DAG task, a worker): the Connection
+   ``pilhub_<name>`` through Airflow's own ``BaseHook.get_connection``, so Connections kept in
+   Airflow's database or in a secrets backend (Vault, AWS/GCP secret managers) work as Airflow
+   users expect. Outside Airflow, Airflow is never imported for this (it costs seconds of
+   start-up); ``PILHUB_AIRFLOW_CONNECTIONS=1`` asks for it anyway.
+2. Airflow Connection ``AIRFLOW_CONN_PILHUB_<NAME>`` in the environment, in Airflow's JSON form
    ``{"conn_type": "http", "host": "…", "schema": "https", "port": 443, "login": "…",
    "password": "…", "extra": {"api_key": "…", "token_url": "…", "cert": "…"}}``
-   or URI form ``https://login:password@host:port/path?token_url=…``. Parsed here, so
-   nothing imports Airflow.
-2. Variables ``PILHUB_CONN_<NAME>_<FIELD>``: ``URL``, ``API_KEY``, ``KEY_ID``, ``SECRET``,
+   or URI form ``https://login:password@host:port/path?token_url=…``. Parsed here, without
+   importing Airflow.
+3. Variables ``PILHUB_CONN_<NAME>_<FIELD>``: ``URL``, ``API_KEY``, ``KEY_ID``, ``SECRET``,
    ``CLIENT_ID``, ``CLIENT_SECRET``, ``TOKEN_URL``, ``CERT``, ``KEY``, ``CA``,
-   ``TIMEOUT``, ``READ_TIMEOUT``, ``MAX_ATTEMPTS``, ``BACKOFF``.
+   ``TIMEOUT``, ``READ_TIMEOUT``, ``MAX_ATTEMPTS``, ``BACKOFF`` — and the per-deployment
+   tuning without code edits: ``PAGE_SIZE`` (overrides the declared page size),
+   ``RATE_LIMIT`` (requests per second for the connector, shared by all its processes — see
+   :mod:`connectors.sdk.rate_limit`), ``REWALK_PAUSE`` (seconds before re-walking a stream
+   short of its reported total). The same names work as keys of a Connection's ``extra``.
 
 Every secret read is registered with :mod:`connectors.sdk.redaction`, so it is masked
 in any log line. ``repr()`` of a config hides secrets too.
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -49,6 +58,9 @@ class ConnectorConfig:
     read_timeout: float | None = None
     max_attempts: int | None = None
     backoff: float | None = None
+    page_size: int | None = None  # overrides the streams' declared page size (a gateway's cap, a slow agency)
+    rate_limit: float | None = None  # requests per second for the connector, shared by all its processes
+    rewalk_pause: float | None = None  # seconds before the first re-walk of a stream short of its total
     source: str = "defaults"
 
     def require(self, *names: str) -> None:
@@ -69,7 +81,14 @@ class ConnectorConfig:
 
 
 _ENV_NAME = {"base_url": "URL"}
-_FLOATS = {"connect_timeout": "TIMEOUT", "read_timeout": "READ_TIMEOUT", "backoff": "BACKOFF"}
+_FLOATS = {
+    "connect_timeout": "TIMEOUT",
+    "read_timeout": "READ_TIMEOUT",
+    "backoff": "BACKOFF",
+    "rate_limit": "RATE_LIMIT",
+    "rewalk_pause": "REWALK_PAUSE",
+}
+_INTS = ("max_attempts", "page_size")
 
 
 def _from_env(name: str, env: dict[str, str]) -> dict[str, Any]:
@@ -82,7 +101,7 @@ def _from_env(name: str, env: dict[str, str]) -> dict[str, Any]:
         if var in env and env[var] != "":
             raw = env[var]
             try:
-                out[f.name] = float(raw) if f.name in _FLOATS else int(raw) if f.name == "max_attempts" else raw
+                out[f.name] = float(raw) if f.name in _FLOATS else int(raw) if f.name in _INTS else raw
             except ValueError as exc:
                 raise ConfigurationError(f"{var} 的值不是数字", f"{var} is not a number") from exc
     return out
@@ -136,8 +155,55 @@ def _from_airflow(name: str, env: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _airflow_connection(name: str, env: dict[str, str]) -> dict[str, Any]:
+    """The Connection ``pilhub_<name>`` through Airflow's ``BaseHook`` (database, secrets backends), if in Airflow."""
+    if "airflow" not in sys.modules and env.get("PILHUB_AIRFLOW_CONNECTIONS", "") not in ("1", "true", "yes"):
+        return {}
+    try:
+        try:
+            from airflow.sdk import BaseHook  # Airflow 3
+        except ImportError:  # pragma: no cover - Airflow 2
+            from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+    except ImportError:
+        return {}
+    try:
+        conn = BaseHook.get_connection(f"pilhub_{name}")
+    except Exception:  # noqa: BLE001 - not defined (AirflowNotFoundException), or no metadata database here
+        return {}
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+    as_json = {
+        "conn_type": conn.conn_type,
+        "host": conn.host,
+        "schema": conn.schema,
+        "port": conn.port,
+        "login": conn.login,
+        "password": conn.password,
+        "extra": extra or {},
+    }
+    return _from_airflow(name, {f"AIRFLOW_CONN_PILHUB_{name.upper()}": json.dumps(as_json)})
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    """Numbers from a Connection's ``extra`` (strings in the URI form) as the fields' types."""
+    out = dict(values)
+    for key in list(out):
+        if out[key] is None:
+            continue
+        try:
+            if key in _FLOATS:
+                out[key] = float(out[key])
+            elif key in _INTS:
+                out[key] = int(out[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"连接配置 {key} 的值不是数字", f"connection setting {key} is not a number"
+            ) from exc
+    return out
+
+
 def load_config(name: str, env: dict[str, str] | None = None, **defaults: Any) -> ConnectorConfig:
-    """Resolve a connector's settings: Airflow Connection, then ``PILHUB_CONN_*`` variables, then ``defaults``."""
+    """Resolve a connector's settings: Airflow's Connection (in Airflow), ``AIRFLOW_CONN_PILHUB_*``, then
+    ``PILHUB_CONN_*`` variables, then ``defaults``."""
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
     source = "defaults"
@@ -145,10 +211,14 @@ def load_config(name: str, env: dict[str, str] | None = None, **defaults: Any) -
     if from_env:
         values.update(from_env)
         source = "environment"
-    from_airflow = _from_airflow(name, env)
+    from_airflow = _typed(_from_airflow(name, env))
     if from_airflow:
         values.update(from_airflow)
         source = "airflow"
+    from_hook = _typed(_airflow_connection(name, env))
+    if from_hook:
+        values.update(from_hook)
+        source = "airflow-connection"
     redaction.install()
     for secret_field in _SECRET_FIELDS:
         redaction.register_secret(values.get(secret_field))

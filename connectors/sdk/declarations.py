@@ -17,14 +17,16 @@ from datetime import datetime
 from typing import Any
 
 from connectors.sdk.auth import AuthDeclaration, NoAuth
+from connectors.sdk.body_status import BodyStatus
+from connectors.sdk.canonical import raw_payload_hash
+from connectors.sdk.completeness import Total
 from connectors.sdk.formats import Format, dig
 from connectors.sdk.http import RetryPolicy
 from connectors.sdk.pagination import Paginator
 from connectors.sdk.rate_limit import RateLimit
+from connectors.sdk.records import Incoming, Reason, RecordRejected
 from connectors.sdk.signatures import AgencyKeys, Ed25519Signed
-from hub.ingest.canonical import raw_payload_hash
-from hub.ingest.incoming import Incoming
-from hub.ingest.reasons import Reason, RecordRejected
+from connectors.sdk.watermark import Watermark
 from schemas.errors import InvalidValue
 
 #: A mapping value: a source field (dotted path into the agency record) or a function of the record.
@@ -47,6 +49,13 @@ class Stream:
     Map either with ``mapping`` (contract field → agency field or function) or with a
     ``parse`` function returning the contract fields. ``signed`` declares Ed25519-signed
     records. ``encoding`` is the charset to try when the body is not UTF-8.
+
+    ``watermark`` (:class:`~connectors.sdk.watermark.Watermark`) declares the incremental
+    cursor with its request parameter, time format and source time zone — it takes the place
+    of ``cursor_field``/``since_param``/``until_param``. ``total``
+    (:class:`~connectors.sdk.completeness.Total`) says where the agency reports how many
+    records match, so the runner can prove the pull complete. ``body_status``
+    (:class:`~connectors.sdk.body_status.BodyStatus`) overrides the connector's.
     """
 
     name: str
@@ -66,6 +75,13 @@ class Stream:
     encoding: str | None = None
     schema_version: str | None = None  # the contract version the mapping targets; default: current
     title: str = ""
+    watermark: Watermark | None = None
+    total: Total | None = None
+    body_status: BodyStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.watermark is not None and self.cursor_field is None:
+            object.__setattr__(self, "cursor_field", self.watermark.field)
 
     def source_id_of(self, record: dict[str, Any]) -> str | None:
         keys = (self.primary_key,) if isinstance(self.primary_key, str) else self.primary_key
@@ -156,6 +172,7 @@ class Stream:
         ):
             return [self.prepare(raw, keys, fetched_at, landing_pk) for raw in raws]
         mapper = self._mapper()
+        watermark = self.watermark
         out: list[Incoming] = []
         append = out.append
         for raw in raws:
@@ -167,7 +184,10 @@ class Stream:
             cursor = None
             if cursor_field:
                 value = raw.get(cursor_field)
-                cursor = str(value) if value is not None and value != "" else None
+                if watermark is not None:
+                    cursor = watermark.cursor_of(value)
+                else:
+                    cursor = str(value) if value is not None and value != "" else None
             if source_id is None:
                 reason = Reason(pk, "source_id.missing", "记录缺少来源编号", "record has no source id")
                 append(Incoming(raw, None, None, fetched_at, cursor, None, landing_pk, [reason]))
@@ -199,9 +219,10 @@ class Stream:
         except RecordRejected as exc:
             pk = self.primary_key if isinstance(self.primary_key, str) else None
             sid = str(raw.get(pk) or raw.get("id") or "") or None if pk else None
-            return Incoming(raw, sid, None, fetched_at, _cursor(raw, self.cursor_field), None, landing_pk, exc.reasons)
+            cursor = _cursor(raw, self.cursor_field, self.watermark)
+            return Incoming(raw, sid, None, fetched_at, cursor, None, landing_pk, exc.reasons)
         source_id = self.source_id_of(record)
-        cursor = _cursor(record, self.cursor_field)
+        cursor = _cursor(record, self.cursor_field, self.watermark)
         if source_id is None:
             reason = Reason(str(self.primary_key), "source_id.missing", "记录缺少来源编号", "record has no source id")
             return Incoming(raw, None, None, fetched_at, cursor, signature, landing_pk, [reason])
@@ -239,12 +260,14 @@ def _compile_mapping(
     return env["_map"]  # type: ignore[no-any-return]
 
 
-def _cursor(record: dict[str, Any], cursor_field: str | None) -> str | None:
+def _cursor(record: dict[str, Any], cursor_field: str | None, watermark: Watermark | None = None) -> str | None:
     if not cursor_field:
         return None
     value = (
         record.get(cursor_field) if "." not in cursor_field and record.__class__ is dict else dig(record, cursor_field)
     )
+    if watermark is not None:
+        return watermark.cursor_of(value)
     return str(value) if value is not None and value != "" else None
 
 
@@ -267,6 +290,7 @@ class Connector:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     check_path: str = "/"
     description: str = ""
+    body_status: BodyStatus | None = None  # how an HTTP 200 body says "error" or "slow down" (all streams)
 
     def stream(self, name: str) -> Stream:
         for s in self.streams:

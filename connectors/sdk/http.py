@@ -30,7 +30,7 @@ import requests
 from requests.auth import AuthBase
 
 from connectors.sdk.errors import HttpStatusError, ResponseTooLarge, RetriesExhausted, TlsError, TransientFetchError
-from connectors.sdk.rate_limit import TokenBucket
+from connectors.sdk.rate_limit import Limiter
 
 log = logging.getLogger("connectors.http")
 
@@ -105,7 +105,7 @@ class HttpClient:
         base_url: str,
         *,
         policy: RetryPolicy | None = None,
-        bucket: TokenBucket | None = None,
+        bucket: Limiter | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,

@@ -8,7 +8,13 @@ once:
 * an offset or page-number endpoint that serves the *previous* page again (a stale
   cache, a shifted result set) would silently skip a page if the client just moved on;
   a page whose records equal the previous page's is re-requested (up to 3 times);
-* a cursor that does not move would loop for ever; it is refused after 3 repeats.
+* a cursor that does not move would loop for ever; it is refused after 3 repeats;
+* a gateway that silently caps the page size (asked for 1,000, serves 500) makes a client
+  that stops on the first short page read half the list and call it complete. A short page
+  ends the walk only if the reported total (``total_path``/``total_pages_path``) says it is
+  the last, or — with no total — if the next page is empty; a short page that is not the
+  last sets the **effective page size** (noted on the start request as
+  ``notes["effective_page_size"]``, with ``notes["short_pages"]``) and paging goes on.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class PageRequest:
     params: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     window: tuple[str | None, str | None] = (None, None)  # the pull's (since, until), for file selection
+    notes: dict[str, Any] = field(default_factory=dict)  # what the paginator learnt (effective page size …)
 
 
 class Page(Protocol):
@@ -73,35 +80,57 @@ def _stale_guard(
 
 @dataclass(frozen=True)
 class PageNumber:
-    """``?page=1&page_size=N``; stops on a short page or when ``total_pages_path`` says so."""
+    """``?page=1&page_size=N``; stops when ``total_pages_path``/``total_path`` say so, else on an empty page
+    after a short one (a short page may be a silent cap on the page size, see the module docstring)."""
 
     size: int = 100
     page_param: str = "page"
     size_param: str = "page_size"
     first_page: int = 1
     total_pages_path: str | None = None
+    total_path: str | None = None  # the number of records matching the query
 
     def pages(self, fetch: Fetch, start: PageRequest) -> Iterator[Page]:
         number = self.first_page
         previous: list[dict[str, Any]] | None = None
+        effective = self.size
+        short_before: int | None = None  # a short page not yet known to be the last (no total reported)
         while True:
             request = PageRequest(
                 start.path, {**start.params, self.page_param: number, self.size_param: self.size}, start.meta
             )
             page, previous = _stale_guard(fetch, request, previous)
             yield page
-            total = _int_at(page.document, self.total_pages_path)
-            if total is not None:
-                if number >= total + self.first_page - 1:
+            count = len(page.records)
+            read = number - self.first_page + 1  # pages read so far
+            pages_total = _int_at(page.document, self.total_pages_path)
+            records_total = _int_at(page.document, self.total_path)
+            if 0 < count < effective and (
+                (pages_total is not None and number < pages_total + self.first_page - 1)
+                or (records_total is not None and (read - 1) * effective + count < records_total)
+            ):
+                effective = _capped(start, count)
+            if pages_total is not None:
+                if number >= pages_total + self.first_page - 1:
                     return
-            elif len(page.records) < self.size:
+            elif records_total is not None:
+                if count == 0 or read * effective >= records_total:
+                    return
+            elif count == 0:
                 return
+            else:
+                if short_before is not None:  # the page after a short one was not empty: that one was capped
+                    effective = _capped(start, short_before)
+                    short_before = None
+                if count < effective:
+                    short_before = count
             number += 1
 
 
 @dataclass(frozen=True)
 class OffsetLimit:
-    """``?offset=K&limit=N``; stops on a short page or when the offset reaches ``total_path``."""
+    """``?offset=K&limit=N``; stops when the offset reaches ``total_path``, else on an empty page after a
+    short one (a short page may be a silent cap on the page size, see the module docstring)."""
 
     limit: int = 100
     offset_param: str = "offset"
@@ -111,20 +140,38 @@ class OffsetLimit:
     def pages(self, fetch: Fetch, start: PageRequest) -> Iterator[Page]:
         offset = 0
         previous: list[dict[str, Any]] | None = None
+        effective = self.limit
+        short_before: int | None = None
         while True:
             request = PageRequest(
                 start.path, {**start.params, self.offset_param: offset, self.limit_param: self.limit}, start.meta
             )
             page, previous = _stale_guard(fetch, request, previous)
             yield page
-            offset += len(page.records)
+            count = len(page.records)
+            offset += count
             total = _int_at(page.document, self.total_path)
-            if (
-                not page.records
-                or (total is not None and offset >= total)
-                or (total is None and len(page.records) < self.limit)
-            ):
+            if not page.records:
                 return
+            if total is not None:
+                if count < effective and offset < total:
+                    effective = _capped(start, count)
+                if offset >= total:
+                    return
+                continue
+            if short_before is not None:
+                effective = _capped(start, short_before)
+                short_before = None
+            if count < effective:
+                short_before = count
+
+
+def _capped(start: PageRequest, size: int) -> int:
+    """Note a silent page-size cap on the walk's start request (the runner reports it); return the size."""
+    notes = start.notes
+    notes["short_pages"] = notes.get("short_pages", 0) + 1
+    notes["effective_page_size"] = size
+    return size
 
 
 @dataclass(frozen=True)

@@ -59,11 +59,42 @@ def check(connector: Connector, config: ConnectorConfig | None = None) -> CheckR
         result.reachable = False
         result.zh, result.en = exc.zh, exc.en
     else:
-        result.ok = result.reachable = result.authenticated = True
+        result.reachable = True
         result.status = fetched.status_code
-        result.zh, result.en = "可以连接，凭据有效", "reachable, credentials accepted"
+        problem = _body_problem(connector, fetched.body, fetched.content_type)
+        if problem is not None:  # HTTP 200, but the body says the request was refused
+            result.authenticated = False
+            result.zh, result.en = problem
+        else:
+            result.ok = result.authenticated = True
+            result.zh, result.en = "可以连接，凭据有效", "reachable, credentials accepted"
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _body_problem(connector: Connector, body: bytes, content_type: str | None) -> tuple[str, str] | None:
+    """The agency's own error, when the connector declares a body-level status and the check body carries one."""
+    status = connector.body_status
+    if status is None:
+        return None
+    import json
+
+    from connectors.sdk.decoding import charset_of, decode_body
+    from connectors.sdk.errors import BodyFormatError
+
+    try:
+        text, _ = decode_body(body, charset_of(content_type), ("gb18030",))
+        document = json.loads(text)
+    except (BodyFormatError, ValueError):
+        return "检查地址返回的内容无法解析", "the check path returned a body that cannot be parsed"
+    verdict, code, message = status.verdict(document)
+    if verdict == "ok":
+        return None
+    what = "要求降低频率" if verdict == "throttle" else "返回错误"
+    return (
+        f"HTTP 200，但单位系统{what}（代码 {code}：{message or '无说明'}）",
+        f"HTTP 200, but the agency's body says {verdict} (code {code}: {message or 'no message'})",
+    )
 
 
 def discover(connector: Connector) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 
 MASK = "***"
 
@@ -29,15 +30,28 @@ _PATTERNS = (
 def register_secret(value: str | None) -> None:
     """Remember a secret so it is masked wherever it appears (values shorter than 4 are ignored).
 
-    Also handed to the hub-wide log-record redaction (:mod:`hub.trust.log_redaction`), so
-    records from loggers this module's filter is not attached to are cleaned too.
+    Also handed to every listener (:func:`add_listener`): the hub registers its log-record
+    redaction there, so records from loggers this module's filter is not attached to are
+    cleaned too — without the SDK importing the hub.
     """
     if value and len(value) >= 4:
         with _lock:
             _known.add(value)
-        from hub.trust.log_redaction import add_secret
+            listeners = list(_listeners)
+        for listener in listeners:
+            listener(value)
 
-        add_secret(value)
+
+_listeners: list[Callable[[str], None]] = []
+
+
+def add_listener(listener: Callable[[str], None]) -> None:
+    """Call ``listener(secret)`` for every secret registered, the ones already known included."""
+    with _lock:
+        _listeners.append(listener)
+        known = list(_known)
+    for value in known:
+        listener(value)
 
 
 def redact(text: str) -> str:

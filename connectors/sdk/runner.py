@@ -1,34 +1,31 @@
-"""One incremental pull of a connector: fetch → land → parse → verify → map → load, per stream.
+"""One incremental pull of a connector: fetch → land → parse → verify → map → check → load, per stream.
 
-This is the function Airflow calls per stream with its data interval as the window,
-and ``pilhub pull`` calls from the terminal. The order of durable writes is what makes
-a crash harmless:
+:func:`run_pull` is what Airflow calls per stream with its data interval as the window, and
+``pilhub pull`` from the terminal (both through ``hub.ingest.pull``, which hands it the
+hub's store as its :class:`~connectors.sdk.sink.Sink`). The order of durable writes is what
+makes a crash harmless (see :mod:`connectors.sdk.sink`): the batch row and every response
+body are committed as they arrive; records, quarantine, counts and the cursor in one
+transaction at the end.
 
-1. the batch row (``running``) and every response body (raw landing) are committed as
-   they arrive — nothing fetched is lost even if parsing fails;
-2. records, quarantine items, the batch's counts *and the stream cursor* are written in
-   one transaction at the end; a crash anywhere before its commit leaves the cursor where
-   it was, so the re-run fetches the same window again and the loader's idempotence turns
-   what was already stored into duplicates — nothing skipped, nothing doubled.
+A body that does not decode or parse (truncated, wrong charset) is fetched again; an XML
+body with a DTD, and a body over a parser limit, is refused outright — the same bytes would
+come back — failing the stream with a message that names the kept raw landing. A body whose
+declared status field (:class:`~connectors.sdk.body_status.BodyStatus`) says "throttled" is
+fetched again after a back-off; one that says "error" fails the stream with the agency's
+own message. Transport and configuration errors fail the stream (batch ``failed``, cursor
+unchanged) and the other streams go on.
 
-A body that does not decode or parse (truncated, wrong charset) is fetched again; an
-XML body with a DTD, and a body over a parser limit (a number of thousands of digits,
-nesting beyond ``MAX_DEPTH``), is refused outright — the same bytes would come back —
-failing the stream with a message that names the kept raw landing. Transport and configuration errors fail the
-stream (batch ``failed``, cursor unchanged) and the other streams go on. A TLS certificate
-problem (server certificate not verifying against the configured CA bundle, client
-certificate refused) fails at once with a message naming the settings to check.
+Completeness (:mod:`connectors.sdk.completeness`): each page's source ids are compared
+with the ids already seen in the same walk. A page that shares ids with earlier pages
+(served again, or shifted by records moving while the list is walked) is asked for again
+once; so is a page with records rejected on first delivery (a record garbled in transit
+comes back clean; one delivered twice identically is bad at the source and no longer holds
+the cursor). After the walk the distinct ids are reconciled with the total the agency
+reports; a shortfall re-walks the stream, and a walk still short ends ``incomplete``.
 
-A run killed outright (``kill -9``) cannot mark its batch: the batch carries a lease
-(:mod:`hub.ingest.leases`), renewed while pages land and before long sleeps, and every
-pull first marks the agency's batches whose run is gone — lease expired, or owner process
-dead on this host — ``failed`` as abandoned, audited.
-
-Records are prepared and checked against the record contract page by page as they arrive
-(while a page's records are in the processor's caches); for a large stream on a machine
-with an idle core, in worker processes (:mod:`connectors.sdk.parallel`) — the same code,
-the same verdicts, stored the same way. The load transaction then runs the batch suite and
-stores. The cyclic garbage collector is paused for the pull (:func:`_collector_paused`).
+Records are prepared and checked against the record contract page by page as they arrive,
+in this process; the load then runs the batch suite and stores. The cyclic garbage
+collector is paused for the pull (:func:`_collector_paused`).
 """
 
 from __future__ import annotations
@@ -44,44 +41,51 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
+from connectors.sdk.body_status import AgencyBodyError, AgencyThrottled, BodyStatus
+from connectors.sdk.canonical import is_plain_json, raw_payload_hash
+from connectors.sdk.completeness import Total, WalkLedger
 from connectors.sdk.config import ConnectorConfig, load_config
 from connectors.sdk.declarations import Connector, Stream
 from connectors.sdk.decoding import charset_of, decode_body
 from connectors.sdk.errors import BodyFormatError, BodyLimitError, ConnectorError, RetriesExhausted, UnsafeXmlError
 from connectors.sdk.formats import ParsedBody, parse_body
 from connectors.sdk.http import HttpClient, RetryPolicy
-from connectors.sdk.pagination import PageRequest
-from connectors.sdk.parallel import StreamRecords
-from connectors.sdk.rate_limit import TokenBucket
+from connectors.sdk.pagination import NextCursor, OffsetLimit, PageNumber, PageRequest, Paginator
+from connectors.sdk.rate_limit import RateLimit, limiter_for
+from connectors.sdk.records import Incoming
 from connectors.sdk.signatures import AgencyKeys
-from hub.ingest.canonical import is_plain_json
-from hub.ingest.incoming import Incoming
-from hub.ingest.landing import land
-from hub.ingest.leases import Owner, lease_for, lease_seconds, reap_stale_batches, renew
-from hub.ingest.loader import BatchOutcome, BatchSpec, RecordsChecked, load_batch, new_batch, schema_version_of
-from hub.store.models import ConnectorState, IngestBatch
+from connectors.sdk.sink import BatchRequest, Completeness, OpenedBatch, PageChecked, Sink
 
 log = logging.getLogger("connectors.runner")
+
+#: Re-walks of a stream without a declared :class:`Total` (checked against the previous whole walk).
+DEFAULT_REWALKS = 2
+#: Times a page is asked for again while it has records rejected that were not (yet) delivered twice
+#: identically; a page that repeats ids of earlier pages is asked for again once (a list that moves while it
+#: is walked keeps overlapping: the reconciliation with the total decides then).
+PAGE_REASKS = 2
 
 
 @dataclass
 class StreamSummary:
     stream: str
     kind: str
-    status: str = "pending"  # loaded | quarantined | failed
+    status: str = "pending"  # loaded | quarantined | incomplete | failed
     fetched: int = 0
     loaded: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    expected_total: int | None = None  # what the agency reports (None: it reports no total)
+    distinct_ids: int = 0  # distinct source ids received, over all walks of this pull
+    rewalks: int = 0
     pages: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
     refetched_bodies: int = 0
-    worker_pages: int = 0  # pages whose records were prepared in pull workers (connectors.sdk.parallel)
+    refetched_pages: int = 0  # pages asked for again (repeated or shifted, or records rejected on first delivery)
+    overlapping_pages: int = 0
+    short_pages: int = 0  # pages shorter than asked that were not the last (a silent page-size cap)
     batch_id: int | None = None
     cursor_before: str | None = None
     cursor_after: str | None = None
@@ -101,8 +105,12 @@ class PullSummary:
     def ok(self) -> bool:
         return all(s.status != "failed" for s in self.streams)
 
+    @property
+    def complete(self) -> bool:
+        return all(s.status not in ("failed", "incomplete") for s in self.streams)
+
     def total(self, name: str) -> int:
-        return sum(getattr(s, name) for s in self.streams)
+        return sum(getattr(s, name) or 0 for s in self.streams)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +118,7 @@ class PullSummary:
             "agency_code": self.agency_code,
             "run_id": self.run_id,
             "ok": self.ok,
+            "complete": self.complete,
             "streams": [asdict(s) for s in self.streams],
         }
 
@@ -129,11 +138,11 @@ class PullFailed(ConnectorError):
 @dataclass
 class PullHooks:
     """Test and progress hooks. ``after_fetch`` runs after every page of a stream is fetched and
-    landed, before the load transaction; ``before_commit`` inside it, after loading, before commit —
-    raising from either simulates a crash at that point."""
+    landed, before the load; ``before_commit`` (passed to the sink) inside the load transaction,
+    after loading, before commit — raising from either simulates a crash at that point."""
 
     after_fetch: Callable[[str, list[Incoming]], None] | None = None
-    before_commit: Callable[[str, BatchOutcome], None] | None = None
+    before_commit: Callable[[str, Any], None] | None = None
     on_page: Callable[[str, int, int], None] | None = None  # stream, pages so far, records so far
     on_stream_start: Callable[[str], None] | None = None
 
@@ -146,10 +155,7 @@ class _Page:
     headers: dict[str, str]
     landing_pk: int
     fetched_at: datetime
-    text: str = ""  # the decoded body (what a pull worker parses again)
-    meta: dict[str, Any] = field(default_factory=dict)  # the page meta merged into each record
     plain: bool = False  # the records are plain JSON data (ParsedBody.plain, and a plain meta)
-    utf8: bytes | None = None  # the body as received, when it decoded as UTF-8 (text == utf8.decode())
 
 
 def as_text(value: date | datetime | str | None) -> str | None:
@@ -157,16 +163,6 @@ def as_text(value: date | datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value or None
     return value.isoformat()
-
-
-def _as_datetime(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def build_client(
@@ -186,7 +182,10 @@ def build_client(
     }
     policy = replace(policy, **{k: v for k, v in overrides.items() if v is not None})
     cert: tuple[str, str] | str | None = (config.cert, config.key) if config.cert and config.key else config.cert
-    bucket = TokenBucket(connector.rate_limit, sleep=sleep) if connector.rate_limit else None
+    limit = connector.rate_limit
+    if config.rate_limit is not None:
+        limit = replace(limit, per_second=config.rate_limit) if limit else _rate(config.rate_limit)
+    bucket = limiter_for(connector.name, limit, config, sleep) if limit else None
     client = HttpClient(
         config.base_url or "",
         policy=policy,
@@ -200,12 +199,16 @@ def build_client(
     return client
 
 
-def pull(
-    connector_name: str,
+def _rate(per_second: float) -> RateLimit:
+    return RateLimit(per_second)
+
+
+def run_pull(
+    connector: Connector,
+    sink: Sink,
     stream: str | None = None,
     since: date | datetime | str | None = None,
     until: date | datetime | str | None = None,
-    factory: sessionmaker[Session] | None = None,
     *,
     config: ConnectorConfig | None = None,
     policy: RetryPolicy | None = None,
@@ -214,37 +217,36 @@ def pull(
     raise_on_error: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PullSummary:
-    """Pull ``connector_name`` (all streams, or ``stream``) once; return what happened per stream.
+    """Pull ``connector`` (all streams, or ``stream``) once into ``sink``; return what happened per stream.
 
     ``since``/``until`` bound the window (Airflow passes its data interval); without
     ``since`` each stream resumes from its stored cursor. Raises :class:`PullFailed` after
     all streams ran if any failed (``raise_on_error=False`` returns the summary instead).
+    An ``incomplete`` stream is not a failure of the run: it is reported, stored and alerted.
     """
-    from connectors.registry import get_connector
-    from hub.store.db import open_store
-
-    connector = get_connector(connector_name)
-    factory = factory or open_store()
     config = config or load_config(connector.name)
     hooks = hooks or PullHooks()
     run_id = run_id or f"pull:{connector.name}:{uuid.uuid4().hex[:12]}"
     summary = PullSummary(connector.name, connector.agency_code, run_id)
     streams = [connector.stream(stream)] if stream else list(connector.streams)
-    keeper = _LeaseKeeper(factory, Owner.current())
+    current: dict[str, int | None] = {"batch": None}
 
     def sleeping(seconds: float) -> None:  # a long backoff or Retry-After must not let the lease lapse
-        keeper.before_sleep(seconds)
+        batch = current["batch"]
+        if batch is not None and seconds > 0:
+            sink.keep_alive(batch, seconds)
         sleep(seconds)
 
     with _collector_paused():
-        _reap_stale(factory, connector)
+        sink.reap_abandoned(connector.agency_code, f"connector:{connector.name}")
         client = build_client(connector, config, policy, sleeping)
         for s in streams:
             result = StreamSummary(s.name, s.kind)
             summary.streams.append(result)
             _pull_stream(
-                connector, s, client, factory, as_text(since), as_text(until), run_id, hooks, result, sleeping, keeper
-            )
+                connector, s, client, sink, config, as_text(since), as_text(until), run_id, hooks, result, sleeping,
+                current,
+            )  # fmt: skip
     if raise_on_error and not summary.ok:
         raise PullFailed(summary)
     return summary
@@ -259,14 +261,11 @@ _paused_restore = False  # whether the collector was on when the first of them s
 def _collector_paused() -> Iterator[None]:
     """No automatic passes of the cyclic garbage collector while a pull builds its records.
 
-    A pull keeps every record of a stream alive until the load (raw dict, mapped dict,
-    model, dump, verdict — several containers each), and each pass of the collector walks
-    all of them again: at 100,000 records the passes took ≈4 µs a record (≈10 % of the
-    pull) and found nothing, because records form no reference cycles. Reference counting
-    frees everything a pull drops, so memory does not grow; the little cyclic garbage a pull
-    does leave (sessions, a few thousand objects for 100,000 records) is collected by the
-    first pass after it. The collector is switched back on when the last pull running in
-    the process ends — if it was on when the first began.
+    A pull keeps every record of a stream alive until the load, and each pass of the
+    collector walks all of them again: at 100,000 records the passes took ≈4 µs a record
+    (≈10 % of the pull) and found nothing, because records form no reference cycles.
+    Reference counting frees everything a pull drops; the collector is switched back on
+    when the last pull running in the process ends — if it was on when the first began.
     """
     global _paused_depth, _paused_restore
     with _paused_lock:
@@ -283,306 +282,293 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-class _LeaseKeeper:
-    """Keeps the lease of the stream batch being pulled fresh (see :mod:`hub.ingest.leases`).
-
-    Renewed inside the landing transaction of a page once a quarter of the lease has
-    passed, and in its own short transaction before any sleep (backoff, ``Retry-After``,
-    rate limit) long enough to matter — so only a dead run's lease ever expires.
-    """
-
-    def __init__(self, factory: sessionmaker[Session], owner: Owner) -> None:
-        self.factory = factory
-        self.owner = owner
-        self.batch_pk: int | None = None
-        self.renewed = 0.0
-
-    def start(self, session: Session, batch: IngestBatch) -> None:
-        batch.validation = {**(batch.validation or {}), "lease": lease_for(self.owner)}
-        self.batch_pk, self.renewed = batch.id, time.monotonic()
-
-    def stop(self) -> None:
-        self.batch_pk = None
-
-    def _due(self, ahead: float = 0.0) -> bool:
-        return time.monotonic() + ahead - self.renewed > lease_seconds() / 4
-
-    def renew_if_due(self, session: Session) -> None:
-        if self.batch_pk is not None and self._due():
-            renew(session, self.batch_pk, self.owner)
-            self.renewed = time.monotonic()
-
-    def before_sleep(self, seconds: float) -> None:
-        if self.batch_pk is None or not self._due(seconds):
-            return
-        try:
-            with self.factory() as session, session.begin():
-                renew(session, self.batch_pk, self.owner, extra=seconds)
-            self.renewed = time.monotonic()
-        except Exception:  # the sleep and the pull go on; at worst the lease lapses and the load says so
-            log.exception("could not renew the lease of batch %s", self.batch_pk)
-
-
-def _reap_stale(factory: sessionmaker[Session], connector: Connector) -> None:
-    """Mark batches of this agency left ``running`` by dead runs as failed (abandoned) before pulling."""
-    try:
-        with factory() as session, session.begin():
-            reap_stale_batches(session, connector.agency_code, actor=f"connector:{connector.name}")
-    except Exception:  # bookkeeping of old runs must not stop this one
-        log.exception("could not check for abandoned batches of %s", connector.agency_code)
-
-
-def _claim_for_load(session: Session, batch_pk: int) -> None:
-    """Lock the batch row for the load; refuse if another run has meanwhile declared it abandoned."""
-    batch = session.execute(select(IngestBatch).where(IngestBatch.id == batch_pk).with_for_update()).scalar_one()
-    if batch.status != "running":
-        raise ConnectorError(
-            f"批次 {batch_pk} 已被标记为 {batch.status}（租约过期后被判定为中断），本次结果未入库，请重新拉取",
-            f"batch {batch_pk} was marked {batch.status} (its lease lapsed and it was declared abandoned); "
-            "nothing was stored, pull again",
-        )
-
-
 def _pull_stream(
     connector: Connector,
     stream: Stream,
     client: HttpClient,
-    factory: sessionmaker[Session],
+    sink: Sink,
+    config: ConnectorConfig,
     since: str | None,
     until: str | None,
     run_id: str,
     hooks: PullHooks,
     result: StreamSummary,
     sleep: Callable[[float], None],
-    keeper: _LeaseKeeper,
+    current: dict[str, int | None],
 ) -> None:
     started = time.monotonic()
     stats_before = (client.stats.requests, client.stats.retries, client.stats.throttled)
     if hooks.on_stream_start:
         hooks.on_stream_start(stream.name)
-    with factory() as session, session.begin():
-        state = session.get(ConnectorState, (connector.agency_code, stream.name))
-        cursor_before = state.cursor if state else None
-        previous = _comparable_previous_count(session, connector.agency_code, stream.name, since, until)
-        window_since = since or cursor_before
-        spec = BatchSpec(
+    opened = sink.open_batch(
+        BatchRequest(
             agency_code=connector.agency_code,
             stream=stream.name,
             kind=stream.kind,
             source_system=connector.system,
             schema_version=stream.schema_version,
-            window_start=_as_datetime(window_since),
-            window_end=_as_datetime(until),
-            cursor_before=cursor_before,
+            since=since,
+            until=until,
             run_id=run_id,
             actor=f"connector:{connector.name}",
-            previous_row_count=previous,
         )
-        batch = new_batch(session, spec)
-        keeper.start(session, batch)
-        batch_pk = batch.id
-    result.batch_id = batch_pk
-    result.cursor_before = cursor_before
+    )
+    current["batch"] = opened.batch_id
+    result.batch_id = opened.batch_id
+    result.cursor_before = opened.cursor_before
     try:
-        incoming, checked = _fetch_stream(
-            connector, stream, client, factory, batch_pk, window_since, until, hooks, result, sleep, spec, keeper
-        )
-        result.fetched = len(incoming)
+        walk = _StreamWalk(connector, stream, client, sink, config, opened, since, until, hooks, result, sleep)
+        items, checked, completeness = walk.run()
+        result.fetched = len(items)
+        result.expected_total = completeness.expected_total
+        result.distinct_ids = completeness.distinct_ids
+        result.rewalks = completeness.rewalks
         if hooks.after_fetch:
-            hooks.after_fetch(stream.name, incoming)
-        with factory() as session, session.begin():
-            _claim_for_load(session, batch_pk)
-            outcome = load_batch(session, spec, incoming, batch_pk=batch_pk, checked=checked)
-            if hooks.before_commit:
-                hooks.before_commit(stream.name, outcome)
+            hooks.after_fetch(stream.name, items)
+        outcome = sink.load(opened.batch_id, items, checked, completeness)
         result.status = outcome.status
         result.loaded, result.duplicates, result.quarantined = outcome.loaded, outcome.duplicates, outcome.quarantined
         result.cursor_after = outcome.cursor_after
         result.reasons = dict(outcome.reasons)
+        if outcome.status == "incomplete":
+            log.warning(
+                "stream %s/%s incomplete: %s distinct ids of %s reported after %s re-walks",
+                connector.name, stream.name, completeness.distinct_ids, completeness.expected_total,
+                completeness.rewalks,
+            )  # fmt: skip
     except ConnectorError as exc:
         result.status = "failed"
         result.error = str(exc)
-        _mark_failed(factory, batch_pk, str(exc))
+        sink.fail(opened.batch_id, str(exc))
         log.warning("stream %s/%s failed: %s", connector.name, stream.name, exc)
     except BaseException as exc:
-        _mark_failed(factory, batch_pk, f"{type(exc).__name__}")
+        sink.fail(opened.batch_id, f"{type(exc).__name__}")
         raise
     finally:
-        keeper.stop()
+        current["batch"] = None
         result.requests = client.stats.requests - stats_before[0]
         result.retries = client.stats.retries - stats_before[1]
-        result.throttled = client.stats.throttled - stats_before[2]
+        result.throttled += client.stats.throttled - stats_before[2]
         result.seconds = round(time.monotonic() - started, 3)
 
 
-def _comparable_previous_count(
-    session: Session, agency_code: str, stream: str, since: str | None, until: str | None
-) -> int | None:
-    """Rows of the previous batch over a window of the same length, for the row-count-collapse check.
+class _StreamWalk:
+    """One stream's walks in one pull: pages, their checks, re-asks, re-walks and the reconciliation."""
 
-    Only windowed pulls (Airflow's data intervals) are comparable; an incremental pull
-    from a cursor naturally receives fewer rows than the backfill before it, so comparing
-    it would hold every second batch for nothing.
-    """
-    start, end = _as_datetime(since), _as_datetime(until)
-    if start is None or end is None:
-        return None
-    row = session.execute(
-        select(IngestBatch.received, IngestBatch.window_start, IngestBatch.window_end)
-        .where(
-            IngestBatch.agency_code == agency_code,
-            IngestBatch.stream == stream,
-            IngestBatch.status == "loaded",
-            IngestBatch.window_end.is_not(None),
-            IngestBatch.window_start.is_not(None),
+    def __init__(
+        self,
+        connector: Connector,
+        stream: Stream,
+        client: HttpClient,
+        sink: Sink,
+        config: ConnectorConfig,
+        opened: OpenedBatch,
+        since: str | None,
+        until: str | None,
+        hooks: PullHooks,
+        result: StreamSummary,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.connector, self.stream, self.client, self.sink = connector, stream, client, sink
+        self.config, self.opened, self.hooks, self.result, self.sleep = config, opened, hooks, result, sleep
+        self.since = since or opened.cursor_before
+        self.until = until
+        self.whole_walk = not self.since and not until
+        self.items: list[Incoming] = []
+        self.checked: list[PageChecked] = []
+        self.ledger = WalkLedger()
+        self.confirmed_bad: set[str] = set()
+        self.status: BodyStatus | None = stream.body_status or connector.body_status
+        self.total: Total | None = stream.total
+        self.paginator = _sized(stream.paginator, config.page_size)
+        self.by_position = isinstance(self.paginator, PageNumber | OffsetLimit)
+        self.keys: AgencyKeys | None = sink.agency_keys(connector.agency_code) if stream.signed is not None else None
+
+    def start_request(self) -> PageRequest:
+        stream, params = self.stream, dict(self.stream.params)
+        since_param, until_param = stream.since_param, stream.until_param
+        if stream.watermark is not None:
+            since_param = stream.watermark.param or since_param
+            until_param = stream.watermark.until_param or until_param
+        if since_param and self.since:
+            params[since_param] = stream.watermark.request_value(self.since) if stream.watermark else self.since
+        if until_param and self.until:
+            params[until_param] = stream.watermark.request_value(self.until) if stream.watermark else self.until
+        return PageRequest(stream.path, params, {}, (self.since, self.until))
+
+    def run(self) -> tuple[list[Incoming], list[PageChecked], Completeness]:
+        start = self.start_request()
+        rewalks = self.total.rewalks if self.total is not None else DEFAULT_REWALKS
+        pause = self.config.rewalk_pause if self.config.rewalk_pause is not None else (
+            self.total.pause if self.total is not None else 1.0
+        )  # fmt: skip
+        previous = self.opened.previous_distinct if self.whole_walk and self.total is None else None
+        complete = True
+        while True:
+            self.ledger.start_walk()
+            for _page in self.paginator.pages(self.fetch, start):
+                pass
+            if self.total is not None and self.total.endpoint:
+                self.ledger.expected_total = self._count(start)
+            shortfall = self.ledger.shortfall(previous)
+            if not shortfall:
+                break
+            if self.ledger.rewalks >= rewalks:
+                complete = False
+                break
+            wait = pause * 2**self.ledger.rewalks
+            log.info(
+                "stream %s: %d records short of the reported total; walking it again in %.1fs",
+                self.stream.name, shortfall, wait,
+            )  # fmt: skip
+            self.sleep(wait)
+            self.ledger.rewalks += 1
+        ledger = self.ledger
+        self.result.overlapping_pages = ledger.overlapping_pages
+        self.result.refetched_pages = ledger.refetched_pages
+        self.result.short_pages = start.notes.get("short_pages", 0)
+        completeness = Completeness(
+            complete=complete,
+            expected_total=ledger.expected_total if ledger.expected_total is not None else previous,
+            distinct_ids=len(ledger.ids),
+            rewalks=ledger.rewalks,
+            whole_walk=self.whole_walk,
+            detail={**ledger.as_dict(), "effective_page_size": start.notes.get("effective_page_size")},
+            confirmed_bad=frozenset(self.confirmed_bad),
         )
-        .order_by(IngestBatch.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    received, prev_start, prev_end = row
-    prev_start, prev_end = _aware(prev_start), _aware(prev_end)
-    return int(received) if (prev_end - prev_start) == (end - start) and prev_end <= start + (end - start) else None
+        return self.items, self.checked, completeness
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _mark_failed(factory: sessionmaker[Session], batch_pk: int, error: str) -> None:
-    try:
-        with factory() as session, session.begin():
-            batch = session.get(IngestBatch, batch_pk)
-            if batch is not None and batch.status == "running":
-                batch.status = "failed"
-                batch.finished_at = datetime.now(UTC)
-                batch.validation = {**(batch.validation or {}), "error": error[:500]}
-    except Exception:  # the original error matters more than this bookkeeping
-        log.exception("could not mark batch %s failed", batch_pk)
-
-
-def _fetch_stream(
-    connector: Connector,
-    stream: Stream,
-    client: HttpClient,
-    factory: sessionmaker[Session],
-    batch_pk: int,
-    since: str | None,
-    until: str | None,
-    hooks: PullHooks,
-    result: StreamSummary,
-    sleep: Callable[[float], None],
-    spec: BatchSpec,
-    keeper: _LeaseKeeper,
-) -> tuple[list[Incoming], RecordsChecked]:
-    """Fetch, land and parse every page; return the items and the record contract's verdicts on them."""
-    params: dict[str, Any] = dict(stream.params)
-    if stream.since_param and since:
-        params[stream.since_param] = since
-    if stream.until_param and until:
-        params[stream.until_param] = until
-    start = PageRequest(stream.path, params, {}, (since, until))
-    keys: AgencyKeys | None = None
-    if stream.signed is not None:
-        with factory() as session:
-            keys = AgencyKeys.load(session, connector.agency_code)
-    records = StreamRecords(stream, spec, schema_version_of(spec), keys)
-
-    def fetch(request: PageRequest) -> _Page:
-        page = _fetch_page(connector, stream, client, factory, batch_pk, request, result, sleep, keeper)
-        if not request.meta.get("_listing"):
-            result.pages += 1
-            records.add_page(
-                page.records, page.text, page.meta, page.fetched_at, page.landing_pk, plain=page.plain, utf8=page.utf8
-            )
-            if hooks.on_page:
-                hooks.on_page(stream.name, result.pages, records.count)
+    def fetch(self, request: PageRequest) -> _Page:
+        """The paginator's fetch: one page, asked for again if it repeats ids or rejects records."""
+        page = self._fetch_page(request)
+        if request.meta.get("_listing"):
+            return page
+        items, rejected = self._take(page)
+        ids = [i.source_id for i in items if i.source_id]
+        overlap = self.ledger.overlap(ids) if self.by_position else 0
+        if overlap:
+            self.ledger.overlapping_pages += 1
+        asked = 0
+        while (overlap and asked == 0) or (rejected and asked < PAGE_REASKS):
+            asked += 1
+            self.ledger.refetched_pages += 1
+            if overlap:
+                log.info("stream %s: page shares %d ids with earlier pages; asking again", self.stream.name, overlap)
+            page = self._fetch_page(request)
+            again, rejected_again = self._take(page)
+            earlier = {raw_payload_hash(i.raw) for i in rejected}
+            hashes = [(i, raw_payload_hash(i.raw)) for i in rejected_again]
+            self.confirmed_bad.update(h for _, h in hashes if h in earlier)  # the same bytes twice: bad at the source
+            rejected = [i for i, h in hashes if h not in self.confirmed_bad]
+            ids = [i.source_id for i in again if i.source_id]
+            overlap = self.ledger.overlap(ids) if self.by_position else 0
+        self.ledger.add(ids)
+        if self.total is not None and not self.total.endpoint:
+            reported = self.total.read(page.document, page.headers)
+            if reported is not None:
+                self.ledger.expected_total = reported
+        if self.hooks.on_page:
+            self.hooks.on_page(self.stream.name, self.result.pages, len(self.items))
         return page
 
-    try:
-        for _page in stream.paginator.pages(fetch, start):
-            pass
-        return records.finish()
-    except BaseException:
-        records.cancel()
-        raise
-    finally:
-        result.worker_pages = records.remote_pages
+    def _take(self, page: _Page) -> tuple[list[Incoming], list[Incoming]]:
+        """Prepare and check a page's records; keep them for the batch; return them and the rejected ones."""
+        self.result.pages += 1
+        items = self.stream.prepare_many(page.records, self.keys, page.fetched_at, page.landing_pk, plain=page.plain)
+        checked = self.sink.check_page(self.opened.batch_id, items)
+        self.items.extend(items)
+        self.checked.append(checked)
+        return items, checked.rejected_items()
 
+    def _count(self, start: PageRequest) -> int | None:
+        """The count endpoint's answer for the stream's query (landed like any body)."""
+        assert self.total is not None and self.total.endpoint
+        page = self._fetch_page(
+            PageRequest(self.total.endpoint, dict(start.params), {"_listing": True, "_count": True})
+        )
+        return self.total.read(page.document, page.headers)
 
-def _fetch_page(
-    connector: Connector,
-    stream: Stream,
-    client: HttpClient,
-    factory: sessionmaker[Session],
-    batch_pk: int,
-    request: PageRequest,
-    result: StreamSummary,
-    sleep: Callable[[float], None],
-    keeper: _LeaseKeeper,
-) -> _Page:
-    """Fetch, land and parse one request; fetch again (with backoff) while the body is unreadable."""
-    policy = client.policy
-    last: BodyFormatError | None = None
-    for attempt in range(1, policy.max_attempts + 1):
-        fetched = client.get(request.path, request.params)
-        fetched_at = datetime.now(UTC)
-        declared = charset_of(fetched.content_type)
-        try:
-            text, encoding = decode_body(fetched.body, declared, (stream.encoding or "gb18030",))
-        except BodyFormatError as exc:
-            text, encoding, decode_error = "", None, exc
-        else:
-            decode_error = None
-        with factory() as session, session.begin():
-            landing = land(
-                session,
-                agency_code=connector.agency_code,
-                stream=stream.name,
+    def _fetch_page(self, request: PageRequest) -> _Page:
+        """Fetch, land and parse one request; fetch again (with backoff) while the body is unreadable or throttled."""
+        client, stream, policy = self.client, self.stream, self.client.policy
+        last: ConnectorError | None = None
+        for attempt in range(1, policy.max_attempts + 1):
+            fetched = client.get(request.path, request.params)
+            fetched_at = datetime.now(UTC)
+            declared = charset_of(fetched.content_type)
+            try:
+                text, encoding = decode_body(fetched.body, declared, (stream.encoding or "gb18030",))
+            except BodyFormatError as exc:
+                text, encoding, decode_error = "", None, exc
+            else:
+                decode_error = None
+            landing_pk = self.sink.land(
+                self.opened.batch_id,
                 body=fetched.body,
                 request=fetched.request,
                 status_code=fetched.status_code,
                 content_type=fetched.content_type,
                 encoding=encoding,
-                batch_pk=batch_pk,
                 fetched_at=fetched_at,
             )
-            landing_pk = landing.id
-            keeper.renew_if_due(session)
-        try:
-            if decode_error is not None:
-                raise decode_error
-            expected = request.meta.get("_expected_size")
-            if expected not in (None, "") and int(expected) != len(fetched.body):
-                raise BodyFormatError(
-                    f"文件 {request.meta.get('_file')} 长度 {len(fetched.body)} 与清单所列 {expected} 不符（下载被截断）",
-                    f"file {request.meta.get('_file')} is {len(fetched.body)} bytes, the listing says {expected} (truncated download)",
-                )
-            utf8 = fetched.body if encoding == "utf-8" else None
-            parsed = _parse(text, stream, request, fetched.content_type, utf8)
-        except (BodyLimitError, UnsafeXmlError) as exc:
-            # In the content, not the transfer: refetching returns the same bytes. Fail now, naming the landing.
-            raise type(exc)(
-                f"{request.path} 的内容被拒绝（原始报文已留存，落地编号 {landing_pk}）：{exc.zh}",
-                f"{request.path}: body refused (kept as raw landing {landing_pk}): {exc.en}",
-            ) from None
-        except BodyFormatError as exc:
-            last = exc
-            result.refetched_bodies += 1
-            log.info("unreadable body from %s (attempt %d): %s", fetched.url, attempt, exc.en)
-            sleep(policy.backoff(attempt, client._rng))
-            continue
-        meta = {k: v for k, v in request.meta.items() if k.startswith("_") and k not in ("_expected_size", "_listing")}
-        records = [{**r, **meta} for r in parsed.records] if meta else parsed.records
-        plain = parsed.plain and (not meta or is_plain_json(meta))
-        return _Page(
-            request, parsed.document, records, fetched.headers, landing_pk, fetched_at, text, meta, plain, utf8
-        )
-    raise RetriesExhausted(
-        f"{request.path} 的内容连续 {policy.max_attempts} 次无法解析：{last.zh if last else ''}",
-        f"{request.path}: body unreadable after {policy.max_attempts} attempts: {last.en if last else ''}",
-    ) from last
+            try:
+                if decode_error is not None:
+                    raise decode_error
+                expected = request.meta.get("_expected_size")
+                if expected not in (None, "") and int(expected) != len(fetched.body):
+                    raise BodyFormatError(
+                        f"文件 {request.meta.get('_file')} 长度 {len(fetched.body)} 与清单所列 {expected} 不符（下载被截断）",
+                        f"file {request.meta.get('_file')} is {len(fetched.body)} bytes, the listing says {expected} (truncated download)",
+                    )
+                utf8 = fetched.body if encoding == "utf-8" else None
+                parsed = _parse(text, stream, request, fetched.content_type, utf8)
+            except (BodyLimitError, UnsafeXmlError) as exc:
+                # In the content, not the transfer: refetching returns the same bytes. Fail now, naming the landing.
+                raise type(exc)(
+                    f"{request.path} 的内容被拒绝（原始报文已留存，落地编号 {landing_pk}）：{exc.zh}",
+                    f"{request.path}: body refused (kept as raw landing {landing_pk}): {exc.en}",
+                ) from None
+            except BodyFormatError as exc:
+                last = exc
+                self.result.refetched_bodies += 1
+                log.info("unreadable body from %s (attempt %d): %s", fetched.url, attempt, exc.en)
+                self.sleep(policy.backoff(attempt, client._rng))
+                continue
+            if self.status is not None and (request.meta.get("_count") or not request.meta.get("_listing")):
+                verdict, code, message = self.status.verdict(parsed.document)
+                if verdict == "throttle":
+                    self.result.throttled += 1
+                    last = AgencyThrottled(
+                        f"{request.path}：单位系统要求降低频率（代码 {code}：{message}）",
+                        f"{request.path}: the agency asks to slow down (code {code}: {message})",
+                    )
+                    self.sleep(policy.backoff(attempt + 1, client._rng))
+                    continue
+                if verdict == "error":
+                    raise AgencyBodyError(
+                        code, message, f"{request.path}（落地编号 {landing_pk} / landing {landing_pk}）"
+                    )
+            meta = {
+                k: v for k, v in request.meta.items() if k.startswith("_") and k not in ("_expected_size", "_listing")
+            }
+            records = [{**r, **meta} for r in parsed.records] if meta else parsed.records
+            plain = parsed.plain and (not meta or is_plain_json(meta))
+            return _Page(request, parsed.document, records, fetched.headers, landing_pk, fetched_at, plain)
+        raise RetriesExhausted(
+            f"{request.path} 连续 {policy.max_attempts} 次无法读取：{last.zh if last else ''}",
+            f"{request.path}: no usable body after {policy.max_attempts} attempts: {last.en if last else ''}",
+        ) from last
+
+
+def _sized(paginator: Paginator, size: int | None) -> Paginator:
+    """The stream's paginator with the deployment's page size (``PILHUB_CONN_<NAME>_PAGE_SIZE``), if set."""
+    if not size:
+        return paginator
+    if isinstance(paginator, PageNumber | NextCursor):
+        return replace(paginator, size=size)
+    if isinstance(paginator, OffsetLimit):
+        return replace(paginator, limit=size)
+    return paginator
 
 
 def _parse(
@@ -594,3 +580,14 @@ def _parse(
             return ParsedBody(parse_body(text, "json", None).document, [])
         return ParsedBody(text, [])
     return parse_body(text, stream.format, stream.records_path, utf8=utf8)
+
+
+__all__ = [
+    "PullFailed",
+    "PullHooks",
+    "PullSummary",
+    "StreamSummary",
+    "as_text",
+    "build_client",
+    "run_pull",
+]

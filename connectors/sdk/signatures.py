@@ -4,8 +4,8 @@ A signing agency wraps each record as ``{"payload": "<JSON text>", "signature":
 "<base64>", "key_id": "…", "signed_at": "…"}``; the signature covers the UTF-8 bytes of
 the payload text exactly as sent (re-serialising JSON is not byte-stable, so the hub
 never signs or verifies a re-encoded form). The public key is the agency's registered
-:class:`~hub.store.models.AgencyKey` valid when the hub *fetched* the record — the same
-rule as :func:`hub.trust.agency_keys.verify_agency_signature` — so a retired key cannot
+key valid when the hub *fetched* the record (the sink supplies the keys — see
+:class:`AgencyKeys`) — so a retired key cannot
 vouch for new records. The wrapper's ``signed_at`` is never consulted for that: the
 signature does not cover it, and even a signing time inside the payload is whatever the
 holder of the key chose, so whoever holds an expired (retired or leaked) key could
@@ -27,83 +27,28 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 
-from hub.ingest.reasons import Reason, RecordRejected
+from connectors.sdk.records import Reason, RecordRejected
 
-if TYPE_CHECKING:  # the store is imported only when keys are loaded: DAG files import connectors
+if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from sqlalchemy.orm import Session
-
-    from hub.store.models import AgencyKey
 
 
-class AgencyKeys:
-    """An agency's registered public keys, read once per pull (one query, not one per record).
+class AgencyKeys(Protocol):
+    """An agency's registered public keys, as the sink provides them (read once per pull).
 
-    The validity rule and key formats are those of :mod:`hub.trust.agency_keys`
-    (``valid_from <= at < valid_to``), so ``pilhub keys agency add/retire`` govern both.
+    ``key_for`` returns the key ``key_id`` valid when the hub fetched the record, or raises
+    :class:`~connectors.sdk.records.RecordRejected` with the reason (no key, unknown key,
+    key outside its validity period). The hub implements it over its key registry
+    (``hub.ingest.agency_keys``); the SDK never reads the store.
     """
 
-    def __init__(self, agency_code: str, rows: list[AgencyKey]) -> None:
-        self.agency_code = agency_code
-        self._rows: dict[str, list[AgencyKey]] = {}
-        self._public: dict[int, Ed25519PublicKey | None] = {}
-        for row in rows:
-            if row.algorithm == "ed25519":
-                self._rows.setdefault(row.key_id, []).append(row)
+    agency_code: str
 
-    @classmethod
-    def load(cls, session: Session, agency_code: str) -> AgencyKeys:
-        from sqlalchemy import select
-
-        from hub.store.models import AgencyKey
-
-        rows = list(session.execute(select(AgencyKey).where(AgencyKey.agency_code == agency_code)).scalars())
-        for row in rows:
-            session.expunge(row)
-        return cls(agency_code, rows)
-
-    def _public_key(self, row: AgencyKey) -> Ed25519PublicKey | None:
-        from hub.trust.signing import load_public_key
-
-        if id(row) not in self._public:
-            try:
-                self._public[id(row)] = load_public_key(row.public_key)
-            except (ValueError, TypeError):
-                self._public[id(row)] = None
-        return self._public[id(row)]
-
-    def key_for(self, key_id: str, at: datetime) -> Ed25519PublicKey:
-        """The key ``key_id`` valid at ``at``; raise :class:`RecordRejected` with the trust module's reason."""
-        from hub.trust.agency_keys import key_validity_error
-
-        if not self._rows:
-            raise _reject(
-                "signature.no_key",
-                f"{self.agency_code} 未登记任何公钥",
-                f"no public key is registered for {self.agency_code}",
-            )
-        rows = self._rows.get(key_id)
-        if not rows:
-            raise _reject(
-                "signature.unknown_key",
-                f"{self.agency_code} 未登记密钥 {key_id or '（未标明）'}",
-                f"{self.agency_code} has no registered key {key_id or '(none named)'}",
-            )
-        refusals = []
-        for row in rows:
-            refusal = key_validity_error(row, at)
-            public = self._public_key(row)
-            if refusal is None and public is not None:
-                return public
-            refusals.append(refusal)
-        refusal = next((r for r in refusals if r is not None), None)
-        if refusal is None:
-            raise _reject("signature.no_key", "登记的公钥无法读取", "the registered public key cannot be read")
-        raise _reject(refusal.code, refusal.zh, refusal.en)
+    def key_for(self, key_id: str, at: datetime) -> Ed25519PublicKey: ...
 
 
 def _reject(code: str, zh: str, en: str, field: str = "signature") -> RecordRejected:

@@ -1,6 +1,6 @@
 """``pilhub pull``, ``pilhub validate``, ``pilhub quarantine …`` and ``pilhub sandbox``.
 
-Thin wrappers: the work is in :func:`connectors.sdk.runner.pull` (which the Airflow DAGs
+Thin wrappers: the work is in :func:`hub.ingest.pull.pull` (which the Airflow DAGs
 call), :mod:`hub.ingest.quarantine`, :mod:`hub.ingest.file_check` and
 :func:`connectors.sandbox.start_sandbox`.
 """
@@ -46,13 +46,18 @@ def pull_cmd(
 ) -> None:
     """增量拉取一次 / one incremental pull, with a summary by stream.
 
-    Exit status: 0 every stream stored; 1 a stream failed (the others are stored, its cursor is unchanged).
+    Per stream: status (loaded = stored and, where the agency reports a total, proven complete;
+    incomplete = stored, but records may be missing — cursor held, operator alerted), fetched,
+    loaded, duplicates, quarantined, expected_total, distinct_ids, rewalks.
+
+    Exit status: 0 every stream stored and complete; 1 a stream failed or ended incomplete (the
+    others are stored; its cursor is unchanged); 2 usage.
     """
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from connectors.registry import get_connector
     from connectors.sdk.errors import ConnectorError
-    from connectors.sdk.runner import PullHooks, pull
+    from hub.ingest.pull import PullHooks, pull
 
     since_text, until_text = _parse_when(since, "--since"), _parse_when(until, "--until")
     try:
@@ -103,6 +108,9 @@ def pull_cmd(
             "入库 loaded",
             "重复 duplicates",
             "隔离 quarantined",
+            "应有 expected",
+            "不同编号 distinct",
+            "重走 rewalks",
             "请求 requests",
             "重试 retries",
             "限流 429",
@@ -117,6 +125,9 @@ def pull_cmd(
                 str(s.loaded),
                 str(s.duplicates),
                 str(s.quarantined),
+                "—" if s.expected_total is None else str(s.expected_total),
+                str(s.distinct_ids),
+                str(s.rewalks),
                 str(s.requests),
                 str(s.retries),
                 str(s.throttled),
@@ -131,7 +142,13 @@ def pull_cmd(
                 )
             if s.error:
                 console.print(f"  [red]{s.stream}: {s.error}[/red]")
-    raise typer.Exit(0 if summary.ok else EXIT_INVALID)
+            if s.status == "incomplete":
+                console.print(
+                    f"  [yellow]{s.stream}: 无法证明完整（单位报告 {s.expected_total}，收到 {s.distinct_ids} 个不同编号，"
+                    f"重走 {s.rewalks} 次）；游标未前移，已通知运维 / not proven complete (reported {s.expected_total}, "
+                    f"{s.distinct_ids} distinct ids received after {s.rewalks} re-walks); cursor held, operators alerted[/yellow]"
+                )
+    raise typer.Exit(0 if summary.complete else EXIT_INVALID)
 
 
 def validate_cmd(

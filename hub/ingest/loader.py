@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Text, bindparam, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
 
+from connectors.sdk.sink import Completeness
 from hub import audit
 from hub.ingest.batch_check import SuiteChunk, SuiteRows, check_batch
 from hub.ingest.canonical import (
@@ -97,8 +98,8 @@ class RecordsChecked:
 
     ``unprepared``: signature check or mapping already failed; ``invalid``: rejected by the
     model; ``valid``: passed, split and hashed. :func:`check_records` computes it in the
-    loading process; a pull may compute it page by page in worker processes and join the
-    pages' parts (``connectors.sdk.parallel``) — the loader stores either the same way.
+    loading process; a pull computes it page by page as the pages arrive and joins the pages'
+    parts — the loader stores either the same way.
     """
 
     unprepared: list[tuple[Incoming, list[Reason]]] = field(default_factory=list)
@@ -122,6 +123,10 @@ class RecordsChecked:
         self.unprepared.extend(other.unprepared)
         self.invalid.extend(other.invalid)
         self.valid.extend(other.valid)
+
+    def rejected_items(self) -> list[Incoming]:
+        """The items the contract (or preparation) rejected — what a pull asks for again once."""
+        return [item for item, _ in self.unprepared] + [item for item, _ in self.invalid]
 
     def suite_rows(self, kind: str, positions: list[int] | None = None) -> Sequence[dict[str, Any]]:
         """The rows the batch suite runs over: ``valid`` (or the entries at ``positions``), as dumps or columns."""
@@ -436,11 +441,15 @@ def load_batch(
     batch_pk: int | None = None,
     *,
     checked: RecordsChecked | None = None,
+    completeness: Completeness | None = None,
 ) -> BatchOutcome:
     """Validate, check and load ``items`` as one batch inside the caller's transaction.
 
     ``checked`` is the record contract's verdict on ``items`` when the caller computed it
-    already (a pull, page by page, in worker processes); otherwise it is computed here.
+    already (a pull, page by page); otherwise it is computed here. ``completeness`` is what
+    the pull could prove: a walk that is not proven complete is stored as ``incomplete`` and
+    leaves the cursor where it was; records it names as bad at the source (delivered twice
+    identically) are quarantined without holding the cursor back.
     """
     state = _lock_stream(session, spec.agency_code, spec.stream)
     batch = session.get(IngestBatch, batch_pk) if batch_pk is not None else new_batch(session, spec)
@@ -465,7 +474,9 @@ def load_batch(
     for position, entry in enumerate(valid):
         sid = entry.item.source_id or ""
         seq = sequences.setdefault(sid, [])
-        if seq and seq[-1].chash == entry.chash:
+        if seq and (seq[-1].chash == entry.chash or _older(entry.item.cursor, seq[-1].item.cursor)):
+            # the same content again, or an older version read after a newer one (a record updated
+            # while the list was walked, met again on a later page or walk): not the current content
             outcome.duplicates += 1
         else:
             seq.append(entry)
@@ -524,7 +535,26 @@ def load_batch(
         raise AssertionError(
             f"计数不平 / counts do not add up: {outcome.received} != {outcome.loaded}+{outcome.duplicates}+{outcome.quarantined}"
         )
+    if completeness is not None and completeness.confirmed_bad:
+        new_holds = [item for item in new_holds if item_raw_hash(item) not in completeness.confirmed_bad]
     outcome.cursor_after = _cursor_after(spec, items, new_holds, state.cursor)
+    if completeness is not None:
+        batch.validation = {
+            **(batch.validation or {}),
+            "completeness": {
+                "complete": completeness.complete,
+                "expected_total": completeness.expected_total,
+                "distinct_ids": completeness.distinct_ids,
+                "rewalks": completeness.rewalks,
+                "whole_walk": completeness.whole_walk,
+                "confirmed_bad": len(completeness.confirmed_bad),
+                **completeness.detail,
+            },
+        }
+        if not completeness.complete:
+            # Records may have been skipped anywhere in the walk: nothing after the old cursor is proven.
+            outcome.status = "incomplete" if outcome.status == "loaded" else outcome.status
+            outcome.cursor_after = spec.cursor_before if spec.cursor_before is not None else state.cursor
     batch.status = outcome.status
     batch.received, batch.loaded = outcome.received, outcome.loaded
     batch.duplicates, batch.quarantined = outcome.duplicates, outcome.quarantined
@@ -903,6 +933,11 @@ def _supersede(session: Session, spec: BatchSpec, settled: set[str], batch_pk: i
             )
         )
     return ids
+
+
+def _older(cursor: str | None, than: str | None) -> bool:
+    """Whether update time ``cursor`` is before ``than`` (both known; same text form per stream)."""
+    return cursor is not None and than is not None and cursor < than
 
 
 def _cursor_after(

@@ -60,7 +60,7 @@ def connector_resolver(
 
     if stream_name.startswith(FILE_STREAM_PREFIX):
         return FILE_SYSTEM, lambda _session, raw, fetched_at, landing_pk: prepare_row(raw, fetched_at, landing_pk)
-    from connectors.sdk.signatures import AgencyKeys
+    from hub.ingest.agency_keys import AgencyKeys
 
     connector, stream = find_stream(agency_code, stream_name)
     keys_cache: dict[int, AgencyKeys] = {}

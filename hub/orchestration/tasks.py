@@ -72,7 +72,7 @@ def plan_streams(connector_name: str, context: dict[str, Any]) -> list[dict[str,
 def pull_stream(item: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Fetch → land → validate (pydantic + GX) → load one stream over the item's window."""
     _task_setup()
-    from connectors.sdk.runner import pull
+    from hub.ingest.pull import pull
 
     summary = pull(
         item["connector"], stream=item["stream"], since=item["since"], until=item["until"], run_id=f"airflow:{run_id}"
@@ -88,6 +88,9 @@ def pull_stream(item: dict[str, Any], run_id: str) -> dict[str, Any]:
         "loaded": stream.loaded,
         "duplicates": stream.duplicates,
         "quarantined": stream.quarantined,
+        "expected_total": stream.expected_total,
+        "distinct_ids": stream.distinct_ids,
+        "rewalks": stream.rewalks,
     }
 
 

@@ -195,3 +195,13 @@ def configure_logging_from_env() -> None:
     root.setLevel((level or "INFO").upper())
     if root.level <= logging.DEBUG:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+
+
+def _listen_to_connector_secrets() -> None:
+    """Secrets the connector SDK loads (API keys, client secrets) are redacted hub-wide too."""
+    from connectors.sdk import redaction
+
+    redaction.add_listener(add_secret)
+
+
+_listen_to_connector_secrets()

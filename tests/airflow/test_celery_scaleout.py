@@ -92,7 +92,7 @@ def databases():
 def test_celery_cluster_matches_single_process_run(databases, tmp_path: Path) -> None:
     from connectors.registry import CONNECTORS
     from connectors.sandbox import start_sandbox
-    from connectors.sdk.runner import pull
+    from hub.ingest.pull import pull
     from hub.store import open_store
 
     broker_db = 11

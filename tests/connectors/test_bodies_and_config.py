@@ -107,7 +107,7 @@ def test_config_from_airflow_connection_json_and_uri():
 
 def test_secrets_never_reach_the_logs(sandbox, sqlite_url, fast_policy, caplog):
     from connectors.sandbox import credentials
-    from connectors.sdk.runner import pull
+    from hub.ingest.pull import pull
     from tests.connectors.conftest import make_factory
 
     caplog.set_level(logging.DEBUG)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from connectors.sdk.runner import PullHooks, pull
+from hub.ingest.pull import PullHooks, pull
 from hub.store.models import AgencyRecord, ConnectorState, IngestBatch, RawLanding
 from tests.connectors.conftest import make_factory, record_set
 

@@ -16,7 +16,8 @@ from connectors.sdk.errors import HttpStatusError, ResponseTooLarge
 from connectors.sdk.http import HttpClient, RetryPolicy, parse_retry_after
 from connectors.sdk.probe import check
 from connectors.sdk.rate_limit import RateLimit, TokenBucket
-from connectors.sdk.runner import build_client, pull
+from connectors.sdk.runner import build_client
+from hub.ingest.pull import pull
 from tests.connectors.conftest import make_factory
 
 

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from connectors.registry import get_connector
 from connectors.sandbox import Sandbox, credentials, start_sandbox
 from connectors.sdk.probe import check
-from connectors.sdk.runner import pull
+from hub.ingest.pull import pull
 from hub.store.models import AgencyRecord, ConnectorState, IngestBatch
 from tests.connectors.conftest import make_factory
 

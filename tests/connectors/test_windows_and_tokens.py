@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from connectors.sdk.pagination import NextCursor, PageRequest
-from connectors.sdk.runner import PullHooks, pull
+from hub.ingest.pull import PullHooks, pull
 from hub.store.models import AgencyRecord, ConnectorState, IngestBatch
 from tests.connectors.conftest import make_factory
 

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.sandbox import start_sandbox
 from connectors.sdk.http import RetryPolicy
-from connectors.sdk.runner import PullHooks, _LeaseKeeper, pull
 from hub.ingest.leases import Owner, _process_start, host_key, lease_for, reap_stale_batches
 from hub.ingest.loader import BatchSpec, new_batch
+from hub.ingest.pull import LeaseKeeper as _LeaseKeeper
+from hub.ingest.pull import PullHooks, pull
 from hub.store.db import open_store
 from hub.store.models import AgencyRecord, AuditEntry, ConnectorState, IngestBatch
 

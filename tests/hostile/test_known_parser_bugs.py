@@ -128,7 +128,7 @@ def test_runner_refuses_a_hostile_page_at_once_and_keeps_it(tmp_path, monkeypatc
 
     from connectors.sdk.config import ConnectorConfig
     from connectors.sdk.http import Fetched, HttpClient
-    from connectors.sdk.runner import pull
+    from hub.ingest.pull import pull
     from hub.store import open_store
     from hub.store.db import reset_caches
     from hub.store.models import ConnectorState, IngestBatch, RawLanding

@@ -30,6 +30,7 @@ from hub.ingest.batch_check import SuiteChunk, SuiteRows, _frame, suite_columns
 from hub.ingest.incoming import Incoming
 from hub.ingest.loader import BatchSpec, _split_many, _split_valid, check_records, load_batch
 from hub.store.db import open_store
+from schemas.registry import RECORD_KINDS
 from schemas.validation import dump_records, validate_records
 from tests.ingest.conftest import receipt, spec
 
@@ -237,3 +238,17 @@ def test_batch_encryption_draws_a_fresh_nonce_for_every_value():
     tokens = [t for t in sealed if t is not None]
     assert sealed[1] is None and len(set(tokens)) == len(tokens) == 201  # same text, another nonce each time
     assert {decrypt(t, loader.PERSONAL_COLUMN) for t in tokens} == {'{"a":1}'}
+
+
+@pytest.mark.parametrize("kind", sorted(RECORD_KINDS))
+def test_suite_column_names_without_gx_are_the_columns_of_the_built_suite(kind):
+    """The pull gathers the suite's columns before Great Expectations is imported; they must be the suite's own."""
+    from schemas.expectations import build_suite, suite_column_names
+
+    from_suite: dict[str, None] = {}
+    for expectation in build_suite(kind, previous_row_count=1).expectations:
+        kwargs = expectation.configuration.kwargs
+        for key in ("column", "column_A", "column_B"):
+            if kwargs.get(key):
+                from_suite[kwargs[key]] = None
+    assert suite_column_names(kind) == tuple(from_suite)

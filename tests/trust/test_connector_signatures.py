@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.ingest.agency_keys import AgencyKeys
 from hub.store import open_store
 from hub.trust.agency_keys import AgencySignatureError, register_agency_key, verify_agency_signature
 
@@ -48,7 +49,7 @@ def _record(key: Ed25519PrivateKey, signed_at: str | None) -> dict[str, str]:
 
 def _connector_accepts(factory, record: dict[str, str], fetched_at: datetime) -> bool:  # type: ignore[no-untyped-def]
     with factory() as s:
-        keys = signatures.AgencyKeys.load(s, "QZ-HBJ")
+        keys = AgencyKeys.load(s, "QZ-HBJ")
     try:
         signatures.Ed25519Signed().open(record, keys, fetched_at)
     except reasons.RecordRejected:
