@@ -142,7 +142,7 @@ class Stream:
         return mapper
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the compiled mapper (generated code; rebuilt on first use in a pull worker)."""
+        """Pickled without the compiled mapper (generated code; rebuilt on first use after unpickling)."""
         return {k: v for k, v in self.__dict__.items() if k != "_compiled_mapper"}
 
     def prepare_many(

@@ -143,7 +143,7 @@ class _Absent:
         return "<absent>"
 
     def __reduce__(self) -> str:
-        return "_ABSENT"  # the one instance, also after a trip to and from a pull worker
+        return "_ABSENT"  # the one instance, also after pickling
 
 
 _ABSENT: Any = _Absent()
@@ -175,8 +175,8 @@ class SuiteChunk:
     """The suite's columns of a run of consecutive valid records (a page), gathered from their model dumps.
 
     Gathered right after the dumps are made, while they are in the processor's caches, so
-    the dumps need not be kept until the batch is loaded, and compact enough to send back
-    from a pull worker: a column of text (and nulls) is an Arrow array, any other column
+    the dumps need not be kept until the batch is loaded, and compact:
+    a column of text (and nulls) is an Arrow array, any other column
     the Python values, ``_ABSENT`` where a row had no such key (columns no row has are left
     out). :meth:`SuiteRows.frame` builds from chunks exactly the frame :func:`_frame`
     builds from the dumps themselves.

@@ -141,7 +141,7 @@ def check_records(
 ) -> RecordsChecked:
     """The record contract over ``items``: envelope, pydantic model, JSON dump, personal split, hashes.
 
-    Pure (no database): the same function runs in the loading process and in pull workers.
+    Pure (no database): a pull runs it page by page as the pages arrive, the loader over a whole batch.
     With ``columns`` (the batch suite's, :func:`hub.ingest.batch_check.suite_columns`) the
     suite's columns are gathered from the dumps at once (:class:`SuiteChunk`) and the dumps
     dropped — what a pull does page by page, in its own process or in a worker.

@@ -69,7 +69,9 @@ def test_a_provably_short_walk_ends_incomplete_holds_the_cursor_alerts_and_a_lat
     assert short.rewalks == 2
     assert short.fetched == short.loaded + short.duplicates + short.quarantined
     assert short.cursor_after is None  # first pull: the cursor stays unset, nothing after it is proven
-    assert by_name["replies"].status == "loaded" and by_name["replies"].expected_total == by_name["replies"].distinct_ids
+    assert (
+        by_name["replies"].status == "loaded" and by_name["replies"].expected_total == by_name["replies"].distinct_ids
+    )
     assert not summary.complete and summary.ok
     with factory() as session:
         batch = session.get(IngestBatch, short.batch_id)
@@ -78,7 +80,9 @@ def test_a_provably_short_walk_ends_incomplete_holds_the_cursor_alerts_and_a_lat
         assert batch.validation["completeness"]["distinct_ids"] == len(receipts) - 1
         state = session.get(ConnectorState, ("330800-sl", "receipts"))
         assert state is None or state.cursor is None
-        alerts = session.execute(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("pull-incomplete:%"))).scalars()
+        alerts = session.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("pull-incomplete:%"))
+        ).scalars()
         alerts = list(alerts)
     assert len(alerts) == 1 and alerts[0].payload["batch"] == short.batch_id
     assert "receipts" in alerts[0].subject

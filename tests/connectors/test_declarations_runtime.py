@@ -203,7 +203,13 @@ def test_body_level_throttle_is_retried_and_an_error_code_fails_with_the_agencys
 
 
 def test_units_are_declared_never_guessed_and_chinese_bracketed_keys_work():
-    record = {"修复面积（亩）": 12.5, "占地面积（平方米）": "8000", "罚没款（万元）": 8.6, "备注面积": 3, "面积（亩）": "约5"}
+    record = {
+        "修复面积（亩）": 12.5,
+        "占地面积（平方米）": "8000",
+        "罚没款（万元）": 8.6,
+        "备注面积": 3,
+        "面积（亩）": "约5",
+    }
     area = Quantity("修复面积（亩）")  # the unit from the column's own brackets
     assert area(record) == "12.5亩" and parse_area_mu(area(record)) == Decimal("12.5")
     assert Quantity("修复面积（亩）", part="unit")(record) == "亩"  # the source unit, kept beside the value
