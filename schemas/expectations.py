@@ -276,7 +276,7 @@ def suite_column_names(kind: str) -> tuple[str, ...]:
             or roles.get(name) in ("region", "credit", "date", "amount")
         ):
             columns[name] = None
-    for greater, lesser, _ in _ORDERED_PAIRS.get(kind, ()):
+    for greater, lesser, _ in model.ORDERED_FIELDS:
         columns[greater] = None
         columns[lesser] = None
     return tuple(columns)
