@@ -13,6 +13,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, Param, dag, task
 
 from connectors.registry import CONNECTORS
+from hub.orchestration.dag_docs import ingest_doc
 from hub.orchestration.defaults import START, default_args, record_asset_uri
 
 
@@ -33,7 +34,7 @@ def build(connector):  # type: ignore[no-untyped-def]
             "since": Param(None, type=["null", "string"], description="覆盖窗口起点 / override window start (ISO)"),
             "until": Param(None, type=["null", "string"], description="覆盖窗口终点 / override window end (ISO)"),
         },
-        doc_md=__doc__,
+        doc_md=ingest_doc(connector.title, connector.name, kinds),
     )
     def ingest() -> None:
         @task

@@ -6,6 +6,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, dag, task
 
 from connectors.registry import CONNECTORS
+from hub.orchestration.dag_docs import MATCHING
 from hub.orchestration.defaults import START, default_args, record_asset_uri
 
 # Every kind some registered connector publishes (the ingestion DAGs' outlets).
@@ -25,7 +26,7 @@ for _asset in _assets[1:]:
     max_active_runs=1,
     tags=["pilhub", "matching"],
     default_args=default_args(timeout_minutes=60),
-    doc_md=__doc__,
+    doc_md=MATCHING,
 )
 def pilhub_matching() -> None:
     @task

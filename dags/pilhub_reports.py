@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
 
+from hub.orchestration.dag_docs import report_doc
 from hub.orchestration.defaults import START, default_args
 
 
@@ -14,7 +15,7 @@ def _report_dag(kind: str, schedule: str, title: str):  # type: ignore[no-untype
 
     @dag(dag_id=f"pilhub_report_{kind}", description=title, schedule=schedule, start_date=START, catchup=False,
          max_active_runs=1, tags=["pilhub", "reports"], default_args=default_args(timeout_minutes=30), params=params,
-         doc_md=__doc__)
+         doc_md=report_doc(kind))
     def report_dag() -> None:
         @task
         def report(**context) -> dict:  # type: ignore[no-untyped-def]

@@ -111,7 +111,11 @@ def main() -> int:
 
     loaded = load_registries()
     cases = loaded["cases"]
-    console.print(f"① 名录 registries: 机关 agencies {loaded['agencies']}；案件 cases 收到 received {cases.received}，"
+    agencies = loaded["agencies"]
+    agency_text = "，".join(
+        f"{zh} {en} {agencies.get(en, 0)}" for zh, en in (("新增", "inserted"), ("更新", "updated"), ("未变", "unchanged"))
+    ) if isinstance(agencies, dict) else str(agencies)
+    console.print(f"① 名录 registries: 机关 agencies {agency_text}；案件 cases 收到 received {cases.received}，"
                   f"新增 inserted {cases.inserted}，未变 unchanged {cases.unchanged}，拒收 rejected {cases.rejected}")
     ensure_metadata_db(log=airflow_log)
     console.print("② Airflow 元数据库就绪 / metadata database ready (SQLite, var/airflow)")

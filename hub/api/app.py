@@ -67,6 +67,13 @@ def redoc_js() -> bytes:
     return script.replace(b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/static/docs/favicon.png")
 
 
+def _with_cjk_fonts(page: HTMLResponse) -> HTMLResponse:
+    """The docs page with the stylesheet that gives its Chinese text a font on machines without one."""
+    html = bytes(page.body).decode("utf-8")
+    html = html.replace("</head>", '<link rel="stylesheet" href="/static/docs-cjk.css">\n</head>', 1)
+    return HTMLResponse(html)
+
+
 def unit_name(region: str) -> str:
     """The name of a jurisdiction (a region-code prefix): ``330802`` → 柯城区, ``3308`` → 衢州市, "" → 全部辖区."""
     from schemas.identifiers.region import region_name
@@ -157,24 +164,28 @@ def create_app(
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="pilhub API 文档 / API docs",
-            swagger_js_url="/static/docs/swagger-ui-bundle.js",
-            swagger_css_url="/static/docs/swagger-ui.css",
-            swagger_favicon_url="/static/docs/favicon.png",
-            # No badge from validator.swagger.io: the page must not contact another host.
-            swagger_ui_parameters={"validatorUrl": None},
+        return _with_cjk_fonts(
+            get_swagger_ui_html(
+                openapi_url="/openapi.json",
+                title="pilhub API 文档 / API docs",
+                swagger_js_url="/static/docs/swagger-ui-bundle.js",
+                swagger_css_url="/static/docs/swagger-ui.css",
+                swagger_favicon_url="/static/docs/favicon.png",
+                # No badge from validator.swagger.io: the page must not contact another host.
+                swagger_ui_parameters={"validatorUrl": None},
+            )
         )
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url="/openapi.json",
-            title="pilhub API 文档 / API docs",
-            redoc_js_url="/static/docs/redoc.standalone.js",
-            redoc_favicon_url="/static/docs/favicon.png",
-            with_google_fonts=False,
+        return _with_cjk_fonts(
+            get_redoc_html(
+                openapi_url="/openapi.json",
+                title="pilhub API 文档 / API docs",
+                redoc_js_url="/static/docs/redoc.standalone.js",
+                redoc_favicon_url="/static/docs/favicon.png",
+                with_google_fonts=False,
+            )
         )
 
     @app.get("/api/v1/health", tags=["meta"], summary="健康检查 / liveness (no token)")

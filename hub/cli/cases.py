@@ -17,6 +17,9 @@ EXIT_REJECTED = 1  # some lines were rejected (the good ones are loaded)
 EXIT_UNREADABLE = 2  # the file as a whole cannot be read (missing, binary, unknown encoding); nothing loaded
 
 
+CASE_STATUS_LABELS = {"open": "办理中", "closed": "已办结"}
+
+
 @cases_app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="案件名录导出（JSON Lines）/ the registry export (JSON Lines)"),
@@ -89,36 +92,51 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
 
 @cases_app.command("list")
 def list_cmd(
-    status: str | None = typer.Option(None, help="open | closed …"),
-    district: str | None = typer.Option(None, help="区县 district"),
-    limit: int = typer.Option(50, min=1),
+    status: str | None = typer.Option(None, help="状态 / status: open（办理中）| closed（已办结）"),
+    district: str | None = typer.Option(None, help="区县 / district, e.g. 柯城区"),
+    limit: int = typer.Option(50, min=1, help="最多显示条数 / at most this many cases"),
 ) -> None:
-    """列出案件 / list cases."""
-    from sqlalchemy import select
+    """列出案件，最新立案在前 / list cases, the most recently filed first."""
+    from sqlalchemy import func, select
 
+    from hub.cli.output import add_id_column, shown_of
+    from hub.registry.format import DOMAIN_LABELS, PROCEDURE_LABELS
     from hub.store import session_scope
     from hub.store.models import Case
 
     with session_scope() as session:
-        query = select(Case).order_by(Case.opened_on, Case.case_id).limit(limit)
+        conds = []
         if status:
-            query = query.where(Case.status == status)
+            conds.append(Case.status == status)
         if district:
-            query = query.where(Case.district == district)
-        table = Table(
-            "case_id", "立案 opened", "区县 district", "领域 domain", "程序 procedure", "状态 status", "案由 title"
+            conds.append(Case.district == district)
+        total = session.execute(select(func.count()).select_from(Case).where(*conds)).scalar_one()
+        cases = (
+            session.execute(
+                select(Case).where(*conds).order_by(Case.opened_on.desc(), Case.case_id.desc()).limit(limit)
+            )
+            .scalars()
+            .all()
         )
-        for case in session.execute(query).scalars():
+        table = Table(title=f"案件 / cases（{len(cases)}/{total}）")
+        add_id_column(table, "案件编号 case", [c.case_id for c in cases])
+        for header in ("立案 opened", "区县 district", "领域 domain", "程序 procedure", "状态 status", "案由 title"):
+            # Chinese has no spaces to wrap at: fold, never cut with "…".
+            table.add_column(header, no_wrap=header.startswith("立案"), overflow="fold")
+        for case in cases:
             table.add_row(
                 case.case_id,
                 case.opened_on.isoformat(),
                 case.district,
-                case.domain,
-                case.procedure,
-                case.status,
+                DOMAIN_LABELS.get(case.domain, case.domain),
+                PROCEDURE_LABELS.get(case.procedure, case.procedure),
+                CASE_STATUS_LABELS.get(case.status, case.status),
                 case.title,
             )
     console.print(table)
+    more = shown_of(len(cases), total)
+    if more:
+        console.print(more)
 
 
 @cases_app.command("show")

@@ -207,6 +207,12 @@ def validate_cmd(
             for line, r in result.examples:
                 where = f"字段 {r.field} / field {r.field}: " if r.field else ""
                 console.print(f"  第 {line} 行 / line {line}: {where}{r.zh} / {r.en}")
+            shown = len({line for line, _ in result.examples})
+            if result.invalid > shown:
+                console.print(
+                    f"  …… 仅列出前 {shown} 条，共 {result.invalid} 条无效记录 / showing {shown} of {result.invalid} "
+                    "invalid records"
+                )
             console.print(f"拒收记录及原因已写入 / rejects with reasons written to: {result.rejects_path}")
     raise typer.Exit(0 if result.invalid == 0 else EXIT_INVALID)
 

@@ -119,8 +119,8 @@ def status_cmd(
     case_id: str | None = typer.Argument(None, help="案件编号 / case id (default: all open clocks)"),
     as_of: str | None = typer.Option(None, "--as-of", help="评估日期 / evaluation date, default today"),
     include_all: bool = typer.Option(False, "--all", help="包括已完成、已关闭的时钟 / include met and closed"),
-    limit: int = typer.Option(200, "--limit", min=1),
-    as_json: bool = typer.Option(False, "--json"),
+    limit: int = typer.Option(200, "--limit", min=1, help="最多显示条数 / at most this many clocks"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON（供脚本使用）/ print JSON for scripts"),
 ) -> None:
     """列出时钟：届满日、剩余或逾期天数、状态和级别 / list clocks with deadlines, days left or overdue, state."""
     from hub.store import session_scope
@@ -136,42 +136,44 @@ def status_cmd(
     if as_json:
         print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return
+    from hub.cli.output import add_id_column
+
     table = Table(title=f"期限状态 / clock status as of {day}", show_lines=False)
-    for header in (
-        "案件 case",
-        "时钟 clock",
-        "检察建议 rec.",
-        "机关 agency",
-        "起算 start",
-        "届满 deadline",
-        "剩余/逾期 days",
-        "状态 state",
-        "级别 level",
-    ):
-        table.add_column(header)
+    add_id_column(table, "案件 case", [r.case_id for r in rows])
+    add_id_column(table, "检察建议·期限 rec.·clock", [r.rec_number for r in rows])
+    # Chinese has no spaces to wrap at: fold, never "…"; dates stay whole, one per line.
+    table.add_column("机关 agency", overflow="fold")
+    table.add_column("起算→届满 dates", min_width=12, overflow="fold")
+    table.add_column("天数 days", overflow="fold", max_width=8)
+    table.add_column("状态·级别 state·level", overflow="fold", max_width=12)
     for r in rows:
-        deadline = str(r.deadline_official or "—")
+        dates = f"{r.start_on or '—'}\n→ {r.deadline_official or '—'}"
         if r.deadline_all_weekends and r.deadline_all_weekends != r.deadline_official:
-            deadline += f" / {r.deadline_all_weekends}"
+            dates += f"\n（{r.deadline_all_weekends}）"
         if r.calendar_missing_years and r.deadline_latest and r.deadline_latest != r.deadline_official:
             # the year's notice is unknown: the deadline is a range, a breach only after its latest date
-            deadline = f"{r.deadline_official} … {r.deadline_latest} (待定 range)"
+            dates = f"{r.start_on or '—'}\n→ {r.deadline_official}\n… {r.deadline_latest}\n（待定 range）"
         elif r.calendar_missing_years:
-            deadline += " (待定 year unknown)"
+            dates += "\n（待定 year unknown）"
         if r.days_overdue:
             days: str | Text = Text(f"逾期 {r.days_overdue}", style="red")
         elif r.days_left is not None:
             days = f"剩 {r.days_left}"
         else:
             days = "—"
-        state = Text(STATE_LABELS.get(r.state, r.state), style=STATE_STYLES.get(r.state, ""))
+        # The cell in Chinese (the header carries the English): narrow enough for a 100-column terminal.
+        state = Text(STATE_LABELS.get(r.state, r.state).split(" ")[0], style=STATE_STYLES.get(r.state, ""))
         if r.incomplete:
-            state.append(" (回复不完整 incomplete)", style="yellow")
-        level = f"{r.level} {r.level_label}" if r.level else ""
-        table.add_row(
-            r.case_id, r.kind, r.rec_number or "", r.agency or "", str(r.start_on or "—"), deadline, days, state, level
-        )
+            state.append("（回复不完整）", style="yellow")
+        if r.level:
+            state.append(f"\n{r.level}级 {r.level_label}")
+        rec_and_kind = f"{r.rec_number or '—'}\n{KIND_SHORT.get(r.kind, r.kind)}"
+        table.add_row(r.case_id, rec_and_kind, r.agency or "", dates, days, state)
     console.print(table)
+
+
+#: Clock kinds as a table cell (the full labels are in sla.clocks.KIND_LABELS).
+KIND_SHORT = {"reply": "书面回复", "rectification": "承诺整改", "follow_up": "回头看", "announcement": "公告期间"}
 
 
 @sla_app.command("event")

@@ -5,12 +5,16 @@ Imported by the DAG files at parse time, so it imports nothing heavy.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 OWNER = "pilhub"
+#: Users are in Beijing: every DAG is scheduled in this zone (a DAG's schedule runs in its start date's zone),
+#: so "0 8 * * *" is 08:00 Beijing time, and daily intervals are Beijing days.
+TIMEZONE = "Asia/Shanghai"
 #: Start of the recommendation regime this hub supervises (procuratorial PIL in force nationwide).
-START = datetime(2017, 7, 1, tzinfo=UTC)
+START = datetime(2017, 7, 1, tzinfo=ZoneInfo(TIMEZONE))
 
 
 def default_args(timeout_minutes: int = 30, retries: int = 3) -> dict[str, Any]:

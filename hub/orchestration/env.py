@@ -42,6 +42,13 @@ def airflow_environment(base: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
+        # Users are in Beijing: naive times are Beijing time (the DAGs carry Asia/Shanghai themselves). The
+        # Airflow 3 UI shows times in the browser's zone (user menu → Timezone), i.e. Beijing on users' PCs.
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # The embedded default is the demo and single-machine profile: DAGs run as soon as they are parsed,
+        # so `make airflow` shows runs without clicking 30 toggles. A cluster sets its own value (Airflow's
+        # default, paused) and unpauses DAGs deliberately once its connections are configured.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         # The hub's store is shared by the CLI and the DAGs.
         "PILHUB_DATABASE_URL": database_url(),
         "PILHUB_VAR_DIR": str(var_dir()),

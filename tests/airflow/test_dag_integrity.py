@@ -80,3 +80,44 @@ def test_dag_files_import_nothing_heavy() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     marker = [line for line in out.stdout.splitlines() if line.startswith("HEAVY=")]
     assert marker == ["HEAVY="], out.stdout[-2000:]
+
+
+def test_every_dag_is_scheduled_in_beijing_time_with_its_own_bilingual_doc(dagbag) -> None:
+    """Users are in Beijing: schedules in Asia/Shanghai; each DAG page says what it does and what to do on failure."""
+    import datetime as dt
+
+    docs = {}
+    for dag_id, dag in dagbag.dags.items():
+        assert str(dag.timezone.name if hasattr(dag.timezone, "name") else dag.timezone) == "Asia/Shanghai", dag_id
+        doc = dag.doc_md or ""
+        assert "做什么" in doc and "失败时怎么办" in doc, dag_id
+        assert "What it does" in doc and "When it fails" in doc, dag_id
+        docs[dag_id] = doc
+    assert len(set(docs.values())) == len(docs), "every DAG has its own page text"
+    # The daily digest runs at 08:00 Beijing time (00:00 UTC): ask the scheduler's own timetable.
+    from airflow.serialization.serialized_objects import decode_timetable, encode_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    timetable = decode_timetable(encode_timetable(dagbag.dags["pilhub_daily_digest"].timetable))
+    after = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(earliest=after, latest=None, catchup=False)
+    )
+    assert info is not None
+    run_at = info.run_after.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    assert (run_at.hour, run_at.minute) == (8, 0), run_at
+
+
+def test_the_embedded_profile_starts_dags_unpaused_in_beijing_time() -> None:
+    from hub.orchestration.env import airflow_environment
+
+    env = airflow_environment({})
+    assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
+    assert env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == "Asia/Shanghai"
+    # A cluster's own choice wins.
+    assert (
+        airflow_environment({"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"})[
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"
+        ]
+        == "True"
+    )

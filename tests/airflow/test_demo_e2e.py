@@ -64,7 +64,11 @@ def test_demo_runs_every_dag_and_reports_non_zero_figures(demo_run) -> None:
     }
     assert re.search(r"已关联 linked [1-9]", out), out
     assert re.search(r"待复核 sent to review \d+", out)
-    assert re.search(r"escalated [1-9]", out) and re.search(r"met [1-9]", out)
+    assert re.search(r"已升级\s*│\s*escalated\s*│\s*[1-9]", out) and re.search(r"按期完成\s*│\s*met\s*│\s*[1-9]", out)
+    assert "{'" not in out  # no raw Python dict in what users read
+    # The summary ends with what the user must do, each with its case (a 2027 deadline; an unrecorded announcement).
+    todo = out[out.index("需要您处理的事项") :]
+    assert "KC-2026-057" in todo and "2027" in todo and "KC-2026-055" in todo and "--kind" in todo
     assert re.search(r"SMTP 收件器收到邮件 mails caught [1-9]", out)
     reports = sorted((var / "reports").glob("pilhub-annual-2018-01-01_2018-12-31.*"))
     expected = {".xlsx", ".html", ".json"} | ({".pdf"} if _pdf_possible() else set())
