@@ -58,8 +58,8 @@ def _actions(session: Session) -> list[dict[str, str]]:
                 "case_id": case_id,
                 "problem": f"{KIND_LABELS.get(kind, kind)}期限届满于{years}年，该年国务院节假日安排尚未录入，期限只能暂定"
                 f" / the deadline falls in {years}, whose official holiday calendar is not loaded",
-                "command": f"国务院公布后更新 sla/data/calendar_overrides.toml（或 PILHUB_CALENDAR_FILE），再运行 "
-                f"pilhub sla sweep；查看：pilhub sla status {case_id}",
+                "command": f"国务院通知公布后：pilhub calendar import 通知.txt，再 pilhub sla sweep；"
+                f"查看：pilhub sla status {case_id}",
             }
         )
     announced = select(SlaEvent.case_pk).where(SlaEvent.kind == "announcement")

@@ -85,9 +85,10 @@ SLA_SWEEP = _doc(
     ("每小时一次（北京时间整点）。", "hourly, on the hour (Beijing time)."),
     (
         "巡检可安全重跑（已发出的升级不会重复）：排除原因后点 Trigger，可在参数 as_of 中指定评估日期。"
-        "若提示某年节假日安排缺失：国务院公布后更新 sla/data/calendar_overrides.toml。",
+        "若提示某年节假日安排缺失：国务院通知公布后用 `pilhub calendar import 通知.txt` 录入，下次巡检即调整期限。",
         "The sweep is safe to re-run (escalations already queued are not repeated): press Trigger, optionally with "
-        "as_of. If a year's holiday calendar is reported missing, load it once the State Council publishes it.",
+        "as_of. If a year's holiday calendar is reported missing, load the State Council notice once published "
+        "(`pilhub calendar import NOTICE.txt`); the next sweep moves the clocks.",
     ),
 )
 
