@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.api import errors
 from hub.api.deps import AGGREGATE_ROLES, get_principal, get_session, require
+from hub.api.renders import RenderPool
 from hub.api.routes_cases import router as cases_router
 from hub.api.routes_figures import ERRORS
 from hub.api.routes_figures import router as figures_router
@@ -124,18 +125,30 @@ def create_app(
     )
     app.state.store_url = store_url or database_url()
     app.state.tokens = tokens or TokenStore()
+    app.state.tokens.check()  # a malformed token file stops the server at start (TokenConfigError), not per request
     app.state.today = today or dt.date.today
     factory: dict[str, sessionmaker[Session]] = {}
 
     def session_factory() -> sessionmaker[Session]:
+        """Read-only sessions for every request (never SQLite's write lock; see ``hub.store.db.open_reader``)."""
         # Opened on first use, not at import: opening upgrades the store, which tests and `--help` avoid.
-        if "f" not in factory:
+        if "read" not in factory:
+            from hub.store.db import open_reader
+
+            factory["read"] = open_reader(app.state.store_url)
+        return factory["read"]
+
+    def writer_factory() -> sessionmaker[Session]:
+        """Sessions that write — audit entries only, each in its own short transaction."""
+        if "write" not in factory:
             from hub.store.db import open_store
 
-            factory["f"] = open_store(app.state.store_url)
-        return factory["f"]
+            factory["write"] = open_store(app.state.store_url)
+        return factory["write"]
 
     app.state.session_factory = session_factory
+    app.state.writer_factory = writer_factory
+    app.state.renders = RenderPool()
     errors.install(app)
     app.include_router(figures_router)
     app.include_router(supervision_router)  # before cases: /cases/{id}/timeline is more specific

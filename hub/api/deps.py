@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.api.errors import forbidden_region, forbidden_role, unauthorized
-from hub.api.tokens import Principal, TokenStore
+from hub.api.errors import forbidden_region, forbidden_role, token_config_broken, unauthorized
+from hub.api.tokens import Principal, TokenConfigError, TokenStore
 from hub.reports.figures import district_condition, resolve_agency
 from hub.store.models import Case
 
@@ -28,9 +29,17 @@ _REGION_CODE = re.compile(r"^\d{6}$")
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A read session on the store (writes — audit entries — open their own transaction)."""
+    """A read-only session on the store (writes — audit entries — go through :func:`audit_session`)."""
     factory = request.app.state.session_factory()
     with factory() as session:
+        yield session
+
+
+@contextmanager
+def audit_session(request: Request) -> Iterator[Session]:
+    """A short write transaction for one audit entry: begun, written and committed, nothing else inside."""
+    factory = request.app.state.writer_factory()
+    with factory() as session, session.begin():
         yield session
 
 
@@ -38,7 +47,10 @@ def get_principal(request: Request, credentials: HTTPAuthorizationCredentials | 
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     store: TokenStore = request.app.state.tokens
-    principal = store.authenticate(credentials.credentials, today=request.app.state.today())
+    try:
+        principal = store.authenticate(credentials.credentials, today=request.app.state.today())
+    except TokenConfigError:
+        raise token_config_broken() from None
     if principal is None:
         raise unauthorized()
     request.state.principal = principal

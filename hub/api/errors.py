@@ -57,6 +57,22 @@ def unauthorized() -> ApiError:
     )
 
 
+def token_config_broken() -> ApiError:
+    """The token file became unusable while the server runs: refuse everyone, clearly (fail closed, not a 500)."""
+    return ApiError(
+        503,
+        "token_config_invalid",
+        "访问令牌配置文件有误，暂停接受任何令牌，请联系管理员（pilhub api token list 可查看原因）",
+        "the API token file is malformed; no token is accepted until an operator fixes it (pilhub api token list)",
+        headers={"Retry-After": "60"},
+    )
+
+
+def not_found_case() -> ApiError:
+    """No such case — also for a case outside the caller's jurisdiction, so case ids cannot be probed."""
+    return ApiError(404, "not_found", "无此案件", "no such case")
+
+
 def forbidden_role(role: str, allowed: tuple[str, ...]) -> ApiError:
     return ApiError(
         403,

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from hub import audit
-from hub.api.deps import CASE_ROLES, check_district, get_session, require
-from hub.api.errors import ApiError, forbidden_region
+from hub.api.deps import CASE_ROLES, audit_session, check_district, get_session, require
+from hub.api.errors import not_found_case
 from hub.api.params import NO_CONTROL, AsOf, ClockKind, District, Domain, Limit, ListState, ListView, Offset, Year
 from hub.api.routes_figures import ERRORS
 from hub.api.tokens import Principal
@@ -142,10 +142,8 @@ def get_case(
         .where(Case.case_id == case_id)
         .options(selectinload(Case.parties), selectinload(Case.recommendations).selectinload(Recommendation.replies))
     ).scalar_one_or_none()
-    if case is None:
-        raise ApiError(404, "not_found", "无此案件", "no such case")
-    if not principal.covers(case.region_code):
-        raise forbidden_region("案件", "case")
+    if case is None or not principal.covers(case.region_code):
+        raise not_found_case()  # another district's case is "no such case": a 403 would confirm that it exists
     today = request.app.state.today()
     deadlines = DeadlineCache()
     parties = []
@@ -215,22 +213,22 @@ def get_case(
             }
         )
     if revealed_fields:
-        # In the request's own session: on SQLite it already holds the write lock (BEGIN IMMEDIATE).
-        audit.append(
-            session,
-            actor=f"api:{principal.name}",
-            action="personal_data.access",
-            object_type="case",
-            object_id=case.case_id,
-            detail={
-                "fields": sorted(revealed_fields),
-                "persons": sum(1 for p in case.parties if p.kind == "person"),
-                "role": principal.role,
-                "region": principal.region,
-                "channel": "api",
-            },
-        )
-        session.commit()
+        # Recorded before anything is revealed, in its own short write transaction (the request reads only).
+        with audit_session(request) as writer:
+            audit.append(
+                writer,
+                actor=f"api:{principal.name}",
+                action="personal_data.access",
+                object_type="case",
+                object_id=case.case_id,
+                detail={
+                    "fields": sorted(revealed_fields),
+                    "persons": sum(1 for p in case.parties if p.kind == "person"),
+                    "role": principal.role,
+                    "region": principal.region,
+                    "channel": "api",
+                },
+            )
     body = {
         "case_id": case.case_id,
         "title": case.title,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from hub.api.deps import AGGREGATE_ROLES, check_agency, check_district, get_session, require
+from hub.api.deps import AGGREGATE_ROLES, audit_session, check_agency, check_district, get_session, require
 from hub.api.errors import ApiError, ErrorBody
 from hub.api.params import AgencyParam, AsOf, ChartName, DateFrom, DateTo, District, Domain, ReportFormat, Year
 from hub.api.tokens import Principal
@@ -91,27 +91,30 @@ def get_figures(params: FigureParams = Depends()) -> JSONResponse:
         503: {"model": ErrorBody, "description": "无 PDF 打印组件 / no PDF printer installed"},
     },
 )
-def get_report(format: ReportFormat = "json", params: FigureParams = Depends()) -> Response:
-    """The report file; each download is recorded in the audit chain (who, scope, format, digest)."""
-    from hub.reports.output import MEDIA_TYPES, record_generation, render
+def get_report(request: Request, format: ReportFormat = "json", params: FigureParams = Depends()) -> Response:
+    """The report file; each download is recorded in the audit chain (who, scope, format, digest).
+
+    PDF, XLSX and HTML are rendered in a worker process, at most two at a time per token (429 beyond).
+    """
+    from hub.reports.output import MEDIA_TYPES, record_generation
     from hub.reports.render_pdf import PdfUnavailable
 
     figures = params.figures()
+    params.session.close()  # end the read transaction: rendering takes seconds and needs no database
     try:
-        body = render(figures, format)
+        body = request.app.state.renders.render(params.principal.name, figures, format)
     except PdfUnavailable as exc:
         zh, _, en = str(exc).partition(" / ")
         raise ApiError(503, "pdf_unavailable", zh, en) from None
-    # The request's own session: on SQLite it already holds the write lock (BEGIN IMMEDIATE).
-    record_generation(
-        params.session,
-        actor=f"api:{params.principal.name}",
-        query=params.query,
-        fmt=format,
-        figures=figures,
-        channel="api",
-    )
-    params.session.commit()
+    with audit_session(request) as writer:  # one short write, after rendering
+        record_generation(
+            writer,
+            actor=f"api:{params.principal.name}",
+            query=params.query,
+            fmt=format,
+            figures=figures,
+            channel="api",
+        )
     q = params.query
     stem = f"pilhub-report-{q.year if q.year is not None else f'{q.date_from}_{q.date_to}'}"
     return Response(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.api.deps import CASE_ROLES, check_district, get_session, require
-from hub.api.errors import ApiError, forbidden_region
+from hub.api.errors import not_found_case
 from hub.api.params import NO_CONTROL, AsOf, District, Domain
 from hub.api.routes_figures import ERRORS
 from hub.api.tokens import Principal
@@ -72,9 +72,7 @@ def get_timeline(
 ) -> JSONResponse:
     """Events in date order and every clock with its rule and the computation of its deadline."""
     case = session.execute(select(Case).where(Case.case_id == case_id)).scalar_one_or_none()
-    if case is None:
-        raise ApiError(404, "not_found", "无此案件", "no such case")
-    if not principal.covers(case.region_code):
-        raise forbidden_region("案件", "case")
+    if case is None or not principal.covers(case.region_code):
+        raise not_found_case()  # another district's case is "no such case": a 403 would confirm that it exists
     body = case_timeline(session, case, as_of or request.app.state.today())
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -25,14 +25,23 @@ def init_cmd() -> None:
 
 @airflow_app.command("up")
 def up_cmd(
-    port: int = typer.Option(8080, help="UI / API port"),
+    port: int = typer.Option(8080, help="界面与接口端口 / UI and API port"),
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="Airflow 界面与接口监听地址（默认仅本机）/ address the Airflow UI and API listen on (default: this host only)",
+    ),
     sandbox: bool = typer.Option(True, help="同时启动模拟单位系统 / also start the agency sandbox"),
 ) -> None:
-    """启动 Airflow standalone（含 UI）与模拟单位系统，Ctrl-C 停止 / run Airflow standalone with the DAGs."""
+    """启动 Airflow（界面、调度器、DAG 处理器、触发器）与模拟单位系统，Ctrl-C 停止 / run Airflow with the DAGs.
+
+    Only the API server listens (on --host, 127.0.0.1 by default); the log servers of 8793/8794 are not
+    started — with the LocalExecutor the UI reads task logs from local files.
+    """
     from contextlib import ExitStack
 
     from hub.orchestration.env import airflow_environment, airflow_home, ensure_metadata_db
-    from hub.orchestration.processes import AirflowProcesses
+    from hub.orchestration.processes import AirflowProcesses, local_components, local_environment
 
     ensure_metadata_db()
     with ExitStack() as stack:
@@ -46,13 +55,15 @@ def up_cmd(
                 box.register_keys(session)
             extra = box.env()
             console.print("模拟单位系统 / sandbox: " + ", ".join(f"{k} {v}" for k, v in box.urls.items()))
-        env = airflow_environment({**os.environ, **extra})
+        env = local_environment(airflow_environment({**os.environ, **extra}), host)
         env["AIRFLOW__API__PORT"] = str(port)
         procs = stack.enter_context(AirflowProcesses(env, airflow_home() / "standalone-logs"))
-        procs.start("standalone", "standalone")
-        procs.wait_healthy(f"http://127.0.0.1:{port}", timeout=180)
+        for name, args in local_components(port, host):
+            procs.start(name, *args)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        procs.wait_healthy(f"http://{shown}:{port}", timeout=180, need=("scheduler", "dag_processor", "triggerer"))
         password_file = airflow_home() / "simple_auth_manager_passwords.json.generated"
-        console.print(f"Airflow UI: http://127.0.0.1:{port}  用户 user: admin  密码文件 password: {password_file}")
+        console.print(f"Airflow UI: http://{shown}:{port}  用户 user: admin  密码文件 password: {password_file}")
         console.print("按 Ctrl-C 停止 / press Ctrl-C to stop")
         stop = {"now": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))

@@ -51,9 +51,14 @@ def serve_cmd(
     """启动统计接口与督办看板 / serve the API (/docs) and the dashboard (/dashboard) with uvicorn."""
     import uvicorn
 
-    from hub.api.tokens import TokenStore
+    from hub.api.tokens import TokenConfigError, TokenStore
 
     store = TokenStore()
+    try:
+        store.check()
+    except TokenConfigError as exc:
+        err_console.print(f"[red]无法启动：令牌文件有误 / cannot start: the token file is malformed — {exc}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     if not store.principals():
         err_console.print(
             f"[yellow]尚无访问令牌（{store.path}）：请先运行 pilhub api token create / no API tokens yet in "
@@ -101,13 +106,18 @@ def token_list() -> None:
     """列出令牌（不含令牌本身）/ list tokens (names, roles, regions — never the tokens)."""
     from rich.table import Table
 
-    from hub.api.tokens import TokenStore
+    from hub.api.tokens import TokenConfigError, TokenStore
 
     store = TokenStore()
+    try:
+        principals = store.principals()
+    except TokenConfigError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     table = Table(title=f"API 令牌 / tokens ({store.path})")
     for col in ("名称 name", "角色 role", "辖区 region", "到期 expires"):
         table.add_column(col)
-    for p in store.principals():
+    for p in principals:
         table.add_row(p.name, p.role, p.region or "全部 all", p.expires.isoformat() if p.expires else "—")
     console.print(table)
 
@@ -115,9 +125,14 @@ def token_list() -> None:
 @token_app.command("revoke")
 def token_revoke(name: str = typer.Argument(..., help="令牌名称 / token name")) -> None:
     """吊销令牌 / revoke a token by name (takes effect on the next request)."""
-    from hub.api.tokens import default_tokens_file, revoke_token
+    from hub.api.tokens import TokenConfigError, default_tokens_file, revoke_token
 
-    if not revoke_token(default_tokens_file(), name):
+    try:
+        removed = revoke_token(default_tokens_file(), name)
+    except TokenConfigError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if not removed:
         err_console.print(f"[red]无此令牌 / no token named {name!r}[/red]")
         raise typer.Exit(EXIT_BAD_INPUT)
     console.print(f"已吊销 / revoked: {name}")

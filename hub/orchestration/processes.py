@@ -19,6 +19,37 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: Where everything the hub starts listens unless told otherwise: government intranet hosts are shared, and
+#: Airflow's API server and log servers would otherwise answer on every interface (0.0.0.0 / [::]).
+LOCAL_HOST = "127.0.0.1"
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
+
+def local_components(port: int, host: str = LOCAL_HOST) -> list[tuple[str, list[str]]]:
+    """``airflow standalone``'s four components, started so that only the API server listens — on ``host``.
+
+    ``airflow standalone`` cannot be told where to listen: its API server binds ``[api] host`` (0.0.0.0 by
+    default) and its scheduler and triggerer start log servers on ports 8793/8794 bound to every interface,
+    with no setting to change that (``airflow.utils.serve_logs.core`` passes ``host=""``). Started one by one,
+    the API server gets ``--host`` and the scheduler and triggerer ``--skip-serve-logs``: with the
+    LocalExecutor every task log is a local file the API server reads directly, so nothing needs serving.
+    """
+    return [
+        ("api-server", ["api-server", "--host", host, "--port", str(port)]),
+        ("scheduler", ["scheduler", "--skip-serve-logs"]),
+        ("dag-processor", ["dag-processor"]),
+        ("triggerer", ["triggerer", "--skip-serve-logs"]),
+    ]
+
+
+def local_environment(env: dict[str, str], host: str = LOCAL_HOST) -> dict[str, str]:
+    """``env`` with what standalone would set (simple auth manager) and every listener bound to ``host``."""
+    out = dict(env)
+    out["AIRFLOW__API__HOST"] = host
+    out["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"] = host
+    out.setdefault("AIRFLOW__CORE__AUTH_MANAGER", SIMPLE_AUTH_MANAGER)
+    return out
+
 
 @dataclass
 class AirflowProcesses:

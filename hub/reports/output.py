@@ -54,6 +54,24 @@ def render(figures: dict[str, Any], fmt: str) -> bytes:
     return _renderer(fmt)(figures)
 
 
+#: Filters a caller types freely: a district or an agency *name* may carry anything pasted into the box —
+#: a person's name, a phone number. The audit chain is kept for ever and read widely, so it keeps a keyed
+#: digest of these (equal inputs, equal digests: "who asked for 柯城区" stays answerable with the index key).
+FREE_TEXT_FILTERS = ("district", "agency")
+
+
+def audited_filters(query: ReportQuery) -> dict[str, str | None]:
+    """The report's filters as the audit entry keeps them: free text as ``hmac-sha256:…``, codes as they are."""
+    from hub.personal_data import blind_index
+
+    out = dict(query.filters())
+    for name in FREE_TEXT_FILTERS:
+        value = out.get(name)
+        if value:
+            out[name] = f"hmac-sha256:{blind_index('report_filter', value)}"
+    return out
+
+
 def record_generation(
     session: Session, *, actor: str, query: ReportQuery, fmt: str, figures: dict[str, Any], channel: str
 ) -> None:
@@ -68,7 +86,7 @@ def record_generation(
         detail={
             "format": fmt,
             "channel": channel,
-            "filters": query.filters(),
+            "filters": audited_filters(query),
             "year": query.year,
             "as_of": query.as_of.isoformat(),
         },

@@ -42,6 +42,18 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_reader_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    _sqlite_pragmas(dbapi_connection, record)
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA query_only=ON")  # a reader that tried to write would fail loudly, not take the lock
+    cur.close()
+
+
+def _sqlite_begin_deferred(conn) -> None:  # type: ignore[no-untyped-def]
+    # A deferred transaction reads a WAL snapshot: it neither takes nor waits for the write lock.
+    conn.exec_driver_sql("BEGIN")
+
+
 def get_engine(url: str | None = None) -> Engine:
     """One pooled engine per URL per process."""
     url = url or database_url()
@@ -156,6 +168,33 @@ def open_store(url: str | None = None) -> sessionmaker[Session]:
                 else:
                     upgrade(url)
     return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+def open_reader(url: str | None = None) -> sessionmaker[Session]:
+    """A factory of read-only sessions, for the API's many concurrent readers.
+
+    On SQLite every transaction of :func:`open_store` starts with ``BEGIN IMMEDIATE`` (the write lock), which
+    would queue every dashboard and report request behind each other and behind imports. Reader sessions use a
+    second engine whose transactions are deferred and whose connections are ``query_only``: in WAL mode they
+    read a snapshot while one writer writes. On PostgreSQL reads never lock; the reader engine only has a pool
+    sized for concurrent requests. Write (audit entries) through :func:`open_store` in a short transaction.
+    """
+    url = url or database_url()
+    open_store(url)  # bring the schema up to date first
+    key = f"{url}#reader"
+    engine = _engines.get(key)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(key)
+            if engine is None:
+                if url.startswith("sqlite"):
+                    engine = create_engine(url, connect_args={"timeout": 30}, pool_size=10, max_overflow=40)
+                    event.listen(engine, "connect", _sqlite_reader_pragmas)
+                    event.listen(engine, "begin", _sqlite_begin_deferred)
+                else:
+                    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=20, pool_timeout=60)
+                _engines[key] = engine
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
