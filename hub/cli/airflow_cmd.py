@@ -77,9 +77,11 @@ def up_cmd(
 
 @airflow_app.command("run")
 def run_cmd(
-    dag_id: str,
+    dag_id: str = typer.Argument(..., help="DAG 编号，如 pilhub_sla_sweep / the DAG id, e.g. pilhub_sla_sweep"),
     logical_date: str | None = typer.Argument(None, help="逻辑日期 / logical date (ISO)"),
-    conf: str | None = typer.Option(None, "--conf", help='JSON, e.g. {"since": "2018-01-01"}'),
+    conf: str | None = typer.Option(
+        None, "--conf", help='运行参数（JSON）/ run conf as JSON, e.g. {"since": "2018-01-01"}'
+    ),
 ) -> None:
     """通过 Airflow 运行一次 DAG（airflow dags test）/ run one DAG once through Airflow."""
     from hub.orchestration.env import airflow_cli

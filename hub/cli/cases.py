@@ -141,7 +141,7 @@ def list_cmd(
 
 @cases_app.command("show")
 def show_cmd(
-    case_id: str,
+    case_id: str = typer.Argument(..., help="案件编号 / case id, e.g. KC-2017-001"),
     reveal: bool = typer.Option(False, help="解密显示自然人信息（记入审计）/ decrypt personal data (audited)"),
 ) -> None:
     """显示案件详情 / show one case with its parties and recommendations."""
@@ -192,7 +192,11 @@ def show_cmd(
 
 
 @agencies_app.command("import")
-def agencies_import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+def agencies_import_cmd(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="机关名录 YAML 文件 / the agency registry (YAML)"
+    ),
+) -> None:
     """导入机关名录 YAML / import an agency registry (YAML), idempotently."""
     from pydantic import ValidationError
 
@@ -237,7 +241,9 @@ def agencies_list_cmd(region: str | None = typer.Option(None, help="行政区划
     console.print(table)
 
 
-def status_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readable")) -> None:
+def status_cmd(
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON（供脚本使用）/ machine-readable JSON"),
+) -> None:
     """名录现状 / print the state of the case registry."""
     from hub.registry.state import registry_state
     from hub.store import session_scope

@@ -14,7 +14,7 @@ connectors_app = typer.Typer(help="连接器 / agency connectors", no_args_is_he
 
 
 @connectors_app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / JSON output")) -> None:
     """列出连接器 / list the connectors found (modules and declaration files) and their streams.
 
     Exit status: 0; 1 when a declaration file does not load (each is shown with its error).
@@ -82,7 +82,8 @@ def validate_cmd(
 
 @connectors_app.command("check")
 def check_cmd(
-    name: str = typer.Argument(..., help="connector name"), as_json: bool = typer.Option(False, "--json")
+    name: str = typer.Argument(..., help="连接器名称 / connector name"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / JSON output"),
 ) -> None:
     """检查配置与连通性 / check credentials and reachability. Exit 0 ok, 1 not."""
     from connectors.registry import get_connector
@@ -109,8 +110,10 @@ def check_cmd(
 
 @connectors_app.command("discover")
 def discover_cmd(
-    name: str = typer.Argument(..., help="connector name"),
-    as_json: bool = typer.Option(False, "--json", help="print the full catalog with JSON Schemas"),
+    name: str = typer.Argument(..., help="连接器名称 / connector name"),
+    as_json: bool = typer.Option(
+        False, "--json", help="输出完整目录及 JSON Schema / print the full catalog with JSON Schemas"
+    ),
 ) -> None:
     """数据流及其 JSON Schema / streams and the JSON Schemas of their records."""
     from connectors.registry import get_connector

@@ -10,7 +10,7 @@ db_app = typer.Typer(help="数据库迁移 / store schema migrations", no_args_i
 
 
 @db_app.command("upgrade")
-def upgrade_cmd(revision: str = typer.Argument("heads", help="target revision")) -> None:
+def upgrade_cmd(revision: str = typer.Argument("heads", help="目标版本（默认最新）/ target revision")) -> None:
     """应用迁移 / apply Alembic migrations up to REVISION (default head)."""
     from hub.config import database_url
     from hub.store.db import current_revisions, upgrade

@@ -55,9 +55,12 @@ def _result(number: int, line: str, notes: list[str]) -> str:
 
 
 def check(
-    file: str = typer.Argument(..., help="TYPE<TAB>VALUE lines (UTF-8, BOM allowed); '-' reads standard input"),
+    file: str = typer.Argument(
+        ...,
+        help="每行“类型<TAB>值”（UTF-8，可带 BOM）；'-' 读标准输入 / TYPE<TAB>VALUE lines; '-' reads standard input",
+    ),
 ) -> None:
-    """Check identifiers line by line: credit_code, id_number, region_code, case_number, date."""
+    """逐行核验标识符 / check identifiers line by line: credit_code, id_number, region_code, case_number, date."""
     try:
         if file == "-":
             data = click.get_binary_stream("stdin").read()

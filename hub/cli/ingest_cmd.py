@@ -36,13 +36,13 @@ def _parse_when(value: str | None, option: str) -> str | None:
 
 
 def pull_cmd(
-    name: str = typer.Argument(..., help="connector name (pilhub connectors list)"),
-    stream: str | None = typer.Option(None, "--stream", "-s", help="one stream only"),
+    name: str = typer.Argument(..., help="连接器名称（pilhub connectors list）/ connector name"),
+    stream: str | None = typer.Option(None, "--stream", "-s", help="只拉取这一数据流 / one stream only"),
     since: str | None = typer.Option(
-        None, "--since", help="window start (date or ISO time); default: the stored cursor"
+        None, "--since", help="窗口起点（日期或 ISO 时间），默认续接上次 / window start; default: the stored cursor"
     ),
-    until: str | None = typer.Option(None, "--until", help="window end (exclusive)"),
-    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    until: str | None = typer.Option(None, "--until", help="窗口终点（不含）/ window end (exclusive)"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出小结 / print the summary as JSON"),
 ) -> None:
     """增量拉取一次 / one incremental pull, with a summary by stream.
 
@@ -152,10 +152,12 @@ def pull_cmd(
 
 
 def validate_cmd(
-    kind: str = typer.Argument(..., help="record kind, e.g. env.penalty"),
-    file: Path = typer.Argument(..., help="JSON Lines or CSV file"),
-    rejects: Path | None = typer.Option(None, "--rejects", help="where to write rejects (default FILE.rejects.jsonl)"),
-    as_json: bool = typer.Option(False, "--json"),
+    kind: str = typer.Argument(..., help="记录类型，如 env.penalty / record kind, e.g. env.penalty"),
+    file: Path = typer.Argument(..., help="JSON Lines、CSV 或 XLSX 文件 / JSON Lines, CSV or XLSX file"),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="拒收记录写入位置（默认 FILE.rejects.jsonl）/ where to write rejects"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / print JSON"),
     encoding: str | None = typer.Option(
         None,
         "--encoding",
@@ -219,11 +221,13 @@ def validate_cmd(
 
 @quarantine_app.command("list")
 def quarantine_list(
-    status: str = typer.Option("held", "--status", help="held | replayed | discarded | all"),
-    agency: str | None = typer.Option(None, "--agency"),
-    stream: str | None = typer.Option(None, "--stream"),
-    limit: int = typer.Option(100, "--limit"),
-    as_json: bool = typer.Option(False, "--json"),
+    status: str = typer.Option(
+        "held", "--status", help="状态 / status: held（隔离中）| replayed（已重放）| discarded（已丢弃）| all"
+    ),
+    agency: str | None = typer.Option(None, "--agency", help="单位代码 / agency code"),
+    stream: str | None = typer.Option(None, "--stream", help="数据流 / stream"),
+    limit: int = typer.Option(100, "--limit", help="最多显示条数 / at most this many items"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / print JSON"),
 ) -> None:
     """列出隔离项 / list quarantine items (reasons only, never values)."""
     from hub.ingest.quarantine import list_items
@@ -266,9 +270,11 @@ def quarantine_list(
 
 @quarantine_app.command("show")
 def quarantine_show(
-    item_id: int = typer.Argument(...),
+    item_id: int = typer.Argument(..., help="隔离项编号 / quarantine item id"),
     raw: bool = typer.Option(
-        False, "--raw", help="print the raw record (may hold personal data; the access is audited)"
+        False,
+        "--raw",
+        help="显示原始记录（可能含个人信息，记入审计）/ print the raw record (may hold personal data; audited)",
     ),
 ) -> None:
     """显示隔离项 / show one item: reasons, provenance, raw field names (values with --raw)."""
@@ -296,8 +302,8 @@ def quarantine_show(
 
 @quarantine_app.command("replay")
 def quarantine_replay(
-    item_id: int | None = typer.Argument(None, help="item id (or --all)"),
-    all_held: bool = typer.Option(False, "--all", help="replay every held item"),
+    item_id: int | None = typer.Argument(None, help="隔离项编号（或 --all）/ item id (or --all)"),
+    all_held: bool = typer.Option(False, "--all", help="重放全部隔离项 / replay every held item"),
 ) -> None:
     """修复后重放 / re-parse held items with the current mapping and schema and load what now passes.
 
@@ -319,12 +325,20 @@ def quarantine_replay(
 
 
 def sandbox_cmd(
-    fault: list[str] = typer.Option([], "--fault", "-f", help="fault mode (repeatable), or 'all'"),
-    port_base: int = typer.Option(8710, "--port-base", help="first port; systems take consecutive ports (0: any free)"),
-    scale: int = typer.Option(1, "--scale", help="multiply the records that belong to no case"),
-    seed: int = typer.Option(20181231, "--seed"),
+    fault: list[str] = typer.Option(
+        [], "--fault", "-f", help="故障模式（可重复），或 all / fault mode (repeatable), or 'all'"
+    ),
+    port_base: int = typer.Option(
+        8710,
+        "--port-base",
+        help="起始端口，各系统依次占用（0：任意空闲）/ first port; systems take consecutive ports (0: any free)",
+    ),
+    scale: int = typer.Option(
+        1, "--scale", help="放大与案件无关的记录数量 / multiply the records that belong to no case"
+    ),
+    seed: int = typer.Option(20181231, "--seed", help="随机种子 / random seed of the generated data"),
     register_key: bool = typer.Option(
-        True, "--register-key/--no-register-key", help="register the signing key in the store"
+        True, "--register-key/--no-register-key", help="在库中登记签名公钥 / register the signing key in the store"
     ),
 ) -> None:
     """运行模拟单位系统 / run the simulated agency systems in the foreground (Ctrl-C stops)."""

@@ -24,23 +24,44 @@ def register(app: typer.Typer) -> None:
 
 
 def link(
-    cases: Path = typer.Option(..., "--cases", exists=True, dir_okay=False, help="cases, one JSON object a line"),
-    records: Path = typer.Option(..., "--records", exists=True, dir_okay=False, help="agency records, JSONL"),
-    out: Path = typer.Option(..., "--out", dir_okay=False, help="proposed links, JSONL"),
+    cases: Path = typer.Option(
+        ..., "--cases", exists=True, dir_okay=False, help="案件文件，每行一个 JSON 对象 / cases, one JSON object a line"
+    ),
+    records: Path = typer.Option(
+        ..., "--records", exists=True, dir_okay=False, help="单位记录文件（JSONL）/ agency records, JSONL"
+    ),
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="输出的关联建议（JSONL）/ proposed links, JSONL"),
     eval_labels: Path | None = typer.Option(
-        None, "--eval", exists=True, dir_okay=False, help="true pairs (record_id, case_id) to score against"
+        None,
+        "--eval",
+        exists=True,
+        dir_okay=False,
+        help="用于评估的真实配对（record_id, case_id）/ true pairs to score against",
     ),
     model_path: Path | None = typer.Option(
-        None, "--model", exists=True, dir_okay=False, help="trained model JSON; skips training on the input"
+        None,
+        "--model",
+        exists=True,
+        dir_okay=False,
+        help="已训练模型（JSON），不再用输入训练 / trained model JSON; skips training on the input",
     ),
-    save_model: Path | None = typer.Option(None, "--save-model", dir_okay=False, help="write the trained model"),
-    link_threshold: float | None = typer.Option(None, "--link-threshold", help="match probability for `link`"),
-    review_threshold: float | None = typer.Option(None, "--review-threshold", help="match probability for `review`"),
+    save_model: Path | None = typer.Option(
+        None, "--save-model", dir_okay=False, help="保存训练得到的模型 / write the trained model"
+    ),
+    link_threshold: float | None = typer.Option(
+        None, "--link-threshold", help="自动关联的匹配概率阈值 / match probability for `link`"
+    ),
+    review_threshold: float | None = typer.Option(
+        None, "--review-threshold", help="送人工复核的匹配概率阈值 / match probability for `review`"
+    ),
     explain_out: Path | None = typer.Option(
-        None, "--explain", dir_okay=False, help="also write each link's explanation (JSONL)"
+        None,
+        "--explain",
+        dir_okay=False,
+        help="同时写出每条关联的依据（JSONL）/ also write each link's explanation (JSONL)",
     ),
 ) -> None:
-    """Link agency records to open cases; write proposed links (link / review) as JSONL."""
+    """把单位记录关联到办理中的案件，输出关联建议 / link agency records to open cases; write proposed links (link / review) as JSONL."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -95,10 +116,12 @@ def link(
 
     n_link = int((result.links["decision"] == "link").sum())
     n_review = int((result.links["decision"] == "review").sum())
+    pairs = result.stats.candidate_pairs if result.stats else 0
     err.print(
+        f"单位记录 {records_t.num_rows} 条 × 案件 {cases_t.num_rows} 件：自动关联 {n_link}，送复核 {n_review}"
+        f"（候选配对 {pairs}），用时 {time.perf_counter() - started:.1f} 秒 → {out} / "
         f"{records_t.num_rows} records × {cases_t.num_rows} cases: {n_link} link, {n_review} review "
-        f"({result.stats.candidate_pairs if result.stats else 0} candidate pairs) in "
-        f"{time.perf_counter() - started:.1f} s → {out}"
+        f"({pairs} candidate pairs) in {time.perf_counter() - started:.1f} s"
     )
     if eval_labels is not None:
         ev = evaluate(result.links, read_labels(eval_labels))

@@ -13,7 +13,7 @@ review_app = typer.Typer(help="关联复核队列 / the link review queue", no_a
 links_app = typer.Typer(help="记录与案件的关联 / record-to-case links", no_args_is_help=True)
 
 
-def match_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def match_cmd(as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON")) -> None:
     """把新入库的单位记录关联到案件 / link newly loaded agency records to cases."""
     from hub.linking import link_pending
 
@@ -21,12 +21,14 @@ def match_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return
-    console.print(f"记录 records {report.records}，案件 cases {report.cases}：关联 linked {report.linked}，"
-                  f"待复核 review {report.review}；效果 effects {report.effects}")
+    console.print(
+        f"记录 records {report.records}，案件 cases {report.cases}：关联 linked {report.linked}，"
+        f"待复核 review {report.review}；效果 effects {report.effects}"
+    )
 
 
 @review_app.command("list")
-def review_list(limit: int = typer.Option(50, min=1)) -> None:
+def review_list(limit: int = typer.Option(50, min=1, help="最多显示条数 / at most this many pairs")) -> None:
     """待复核的关联 / links awaiting a decision."""
     from sqlalchemy import select
 
@@ -36,15 +38,26 @@ def review_list(limit: int = typer.Option(50, min=1)) -> None:
     with session_scope() as session:
         rows = session.execute(
             select(RecordLink, Case.case_id, AgencyRecord.kind, AgencyRecord.agency_code, AgencyRecord.source_id)
-            .join(Case, Case.id == RecordLink.case_pk).join(AgencyRecord, AgencyRecord.id == RecordLink.record_pk)
-            .where(RecordLink.status == "pending_review").order_by(RecordLink.score.desc()).limit(limit)
+            .join(Case, Case.id == RecordLink.case_pk)
+            .join(AgencyRecord, AgencyRecord.id == RecordLink.record_pk)
+            .where(RecordLink.status == "pending_review")
+            .order_by(RecordLink.score.desc())
+            .limit(limit)
         ).all()
         table = Table("ID", "案件 case", "记录 record", "得分 score", "依据 agreeing fields")
         for link, case_id, kind, agency, source_id in rows:
-            agree = [c.get("field") or c.get("name") for c in (link.explanation or {}).get("comparisons", [])
-                     if (c.get("weight") or 0) > 0]
-            table.add_row(str(link.id), case_id, f"{agency}/{kind}/{source_id}", f"{link.score:.1f}",
-                          ", ".join(str(a) for a in agree[:5]))
+            agree = [
+                c.get("field") or c.get("name")
+                for c in (link.explanation or {}).get("comparisons", [])
+                if (c.get("weight") or 0) > 0
+            ]
+            table.add_row(
+                str(link.id),
+                case_id,
+                f"{agency}/{kind}/{source_id}",
+                f"{link.score:.1f}",
+                ", ".join(str(a) for a in agree[:5]),
+            )
     console.print(table)
 
 
@@ -63,19 +76,22 @@ def _decide(link_id: int, accept: bool) -> None:
 
 
 @review_app.command("accept")
-def review_accept(link_id: int) -> None:
+def review_accept(link_id: int = typer.Argument(..., help="关联编号（pilhub review list）/ link id")) -> None:
     """确认关联（作为训练标签）/ accept the link (kept as a training label)."""
     _decide(link_id, True)
 
 
 @review_app.command("reject")
-def review_reject(link_id: int) -> None:
+def review_reject(link_id: int = typer.Argument(..., help="关联编号（pilhub review list）/ link id")) -> None:
     """否决关联（不再提示）/ reject the link (never proposed again)."""
     _decide(link_id, False)
 
 
 @links_app.command("unlink")
-def unlink_cmd(link_id: int, reason: str = typer.Option(..., "--reason", help="原因（记入审计）/ reason (audited)")) -> None:
+def unlink_cmd(
+    link_id: int = typer.Argument(..., help="关联编号 / link id"),
+    reason: str = typer.Option(..., "--reason", help="原因（记入审计）/ reason (audited)"),
+) -> None:
     """解除关联并撤销其效果 / unlink and revert its effects (audited)."""
     from hub.linking import LinkError, unlink
     from hub.store import session_scope

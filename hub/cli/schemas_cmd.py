@@ -10,9 +10,12 @@ __all__ = ["export", "register"]
 
 
 def export(
-    out_dir: Path = typer.Argument(..., help="directory to write <kind>/<version>.schema.json and index.json"),
+    out_dir: Path = typer.Argument(
+        ...,
+        help="输出目录（<kind>/<version>.schema.json 与 index.json）/ directory to write the schemas and index.json",
+    ),
 ) -> None:
-    """Write the JSON Schema of every record kind, versioned, plus an index."""
+    """导出各记录类型的 JSON Schema / write the JSON Schema of every record kind, versioned, plus an index."""
     from schemas.export import export_schemas
 
     written = export_schemas(out_dir)

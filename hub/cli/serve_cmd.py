@@ -77,7 +77,12 @@ def serve_cmd(
 
 @token_app.command("create")
 def token_create(
-    role: Role = typer.Option(..., "--role", case_sensitive=False, help="congress | supervisor | admin"),
+    role: Role = typer.Option(
+        ...,
+        "--role",
+        case_sensitive=False,
+        help="角色 / role: congress（人大，仅汇总）| supervisor（督办）| admin（管理员）",
+    ),
     region: str = typer.Option(
         "", "--region", help="辖区：行政区划代码前缀，如 3308、330802；空为全部 / jurisdiction prefix; empty = all"
     ),

@@ -200,7 +200,7 @@ def event_cmd(
 @outbox_app.command("send")
 def send_cmd(
     limit: int = typer.Option(500, "--limit", min=1, help="本次最多发送条数 / at most this many messages"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / print JSON"),
 ) -> None:
     """发送待发通知（失败按指数退避重试）/ deliver pending notifications (retries with backoff)."""
     from hub.notify.outbox import send_pending
@@ -219,8 +219,12 @@ def send_cmd(
 
 @outbox_app.command("list")
 def list_cmd(
-    status: str | None = typer.Option(None, "--status", help="pending | sending | sent | failed | dead | cancelled"),
-    limit: int = typer.Option(50, "--limit", min=1),
+    status: str | None = typer.Option(
+        None,
+        "--status",
+        help="状态 / status: pending（待发）| sending | sent（已发）| failed | dead（失败）| cancelled",
+    ),
+    limit: int = typer.Option(50, "--limit", min=1, help="最多显示条数 / at most this many messages"),
 ) -> None:
     """列出通知 / list outbox messages (newest first)."""
     from hub.notify.base import mask_address

@@ -312,8 +312,8 @@ def agency_add_cmd(
 
 @agency_keys_app.command("retire")
 def agency_retire_cmd(
-    agency_code: str = typer.Argument(...),
-    key_id: str = typer.Argument(...),
+    agency_code: str = typer.Argument(..., help="机关代码 / agency code"),
+    key_id: str = typer.Argument(..., help="公钥编号 / key id"),
     at: str | None = typer.Option(None, help="失效时间（默认现在）/ end of validity (default now)"),
 ) -> None:
     """停用机关公钥（换钥或泄露）/ end a key's validity (rollover or compromise); later payloads are refused."""
