@@ -30,11 +30,9 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    exists,
     func,
     literal,
     literal_column,
-    not_,
     or_,
     select,
     true,
@@ -286,6 +284,7 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
         subject.label("subject"),
         src.key.label("k"),
         (src.rid if src.rid is not None else literal(None)).label("rid"),
+        (src.rid if src.rid is not None else subject).label("row_id"),
         distinct.label("dk"),
         region.label("region_code"),
         *[
@@ -298,22 +297,34 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
     ]
     conditions = [*src.filters, src.key.is_not(None), *(_condition(src, c) for c in spec.where)]
     conditions += _as_of_bounds(d, src, spec.window, as_of)
-    base = select(*columns).select_from(src.table).where(*conditions).cte("anchor_rows")
+    base = select(*columns).select_from(src.table).where(*conditions).cte("anchor_rows").prefix_with("MATERIALIZED")
 
     rel_ctes: dict[str, Any] = {}
+    pair_ctes: dict[str, Any] = {}
     filters: list[ColumnElement[bool]] = []
     for n, rel in enumerate((*spec.require, *spec.absent)):
         required = n < len(spec.require)
         cte = _related_cte(d, spec, rel, n, as_of)
         rel_ctes[rel.label] = cte
         if _relative(rel):
+            # the pairs (anchor row, related record) as one join of two materialised sets, not a correlated
+            # EXISTS: the database joins on the key once (SQLite with an automatic index), and the same pairs
+            # give the evidence
             match = and_(cte.c.k == base.c.k, *_relative_bounds(d, cte.c.d, rel.window, base.c))
+            pairs = (
+                select(base.c.row_id, base.c.subject, cte.c.rid)
+                .select_from(base.join(cte, match))
+                # a set of pairs; grouping (rather than a bare join) is also what makes SQLite 3.40 plan an
+                # automatic index on the related set (measured: 0.7 s instead of 60 s at 100,000 records)
+                .group_by(base.c.row_id, base.c.subject, cte.c.rid)
+                .cte(f"pairs{n}")
+                .prefix_with("MATERIALIZED")
+            )
+            pair_ctes[rel.label] = pairs
+            rows = select(pairs.c.row_id)
             if required and rel.at_least > 1:
-                counted = select(func.count(func.distinct(cte.c.rid))).where(match).scalar_subquery()
-                filters.append(counted >= rel.at_least)
-            else:
-                found = exists(select(literal(1)).select_from(cte).where(match))
-                filters.append(found if required else not_(found))
+                rows = rows.group_by(pairs.c.row_id).having(func.count(func.distinct(pairs.c.rid)) >= rel.at_least)
+            filters.append(base.c.row_id.in_(rows) if required else base.c.row_id.not_in(rows))
         else:
             keys = select(cte.c.k).where(cte.c.k.is_not(None))
             if required and rel.at_least > 1:
@@ -341,12 +352,20 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
             qualifying.c.subject.in_(select(hit_subjects.c.subject))
         )
     for rel in spec.require:
+        hit_rows = qualifying.c.subject.in_(select(hit_subjects.c.subject))
+        if rel.label in pair_ctes:
+            pairs = pair_ctes[rel.label]
+            evidence.append(
+                select(pairs.c.subject, literal(rel.label).label("role"), pairs.c.rid)
+                .where(pairs.c.row_id.in_(select(qualifying.c.row_id).where(hit_rows)))
+                .distinct()
+            )
+            continue
         cte = rel_ctes[rel.label]
-        on = and_(cte.c.k == qualifying.c.k, *_relative_bounds(d, cte.c.d, rel.window, qualifying.c))
         evidence.append(
             select(qualifying.c.subject, literal(rel.label).label("role"), cte.c.rid)
-            .select_from(qualifying.join(cte, on))
-            .where(qualifying.c.subject.in_(select(hit_subjects.c.subject)))
-            .distinct()
+            .select_from(qualifying.join(cte, cte.c.k == qualifying.c.k))
+            .where(hit_rows)
+            .group_by(qualifying.c.subject, cte.c.rid)
         )
     return Compiled(spec, hits, evidence, registry_evidence)

@@ -24,6 +24,7 @@ from hub.store.models import Case, Recommendation, SlaEvent
 __all__ = ["REBOUND_EVENT", "reopen_follow_ups"]
 
 REBOUND_EVENT = "rebound"
+_CHUNK = 5000
 
 
 def _note(key: str, evidence: list[dict[str, Any]]) -> str:
@@ -39,56 +40,59 @@ def _note(key: str, evidence: list[dict[str, Any]]) -> str:
 def reopen_follow_ups(
     session: Session, spec: ModelSpec, as_of: dt.date, found: dict[str, dict[str, Any]], *, actor: str
 ) -> int:
-    """Record a ``rebound`` event for each hit not yet recorded; return how many were recorded."""
-    recorded = 0
+    """Record a ``rebound`` event for each hit not yet recorded (set-based); return how many were recorded."""
+    wanted: dict[tuple[str, str], tuple[str, list[dict[str, Any]]]] = {}
     for subject, value in sorted(found.items()):
-        key = f"{spec.name}:{subject}"
         anchor = next((e for e in value["evidence"] if e.get("registry")), None)
-        if anchor is None:
-            continue
-        row = session.execute(
-            select(Case.id, Recommendation.id)
+        if anchor is not None:
+            wanted[(anchor["case_id"], anchor["rec_number"])] = (f"{spec.name}:{subject}", value["evidence"])
+    if not wanted:
+        return 0
+    numbers = sorted({rec for _, rec in wanted})
+    targets: dict[tuple[str, str], tuple[int, int]] = {}
+    recorded_keys: set[tuple[int, str]] = set()
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start : start + _CHUNK]
+        for case_id, rec_number, case_pk, rec_pk in session.execute(
+            select(Case.case_id, Recommendation.rec_number, Case.id, Recommendation.id)
             .join(Recommendation, Recommendation.case_pk == Case.id)
-            .where(Case.case_id == anchor["case_id"], Recommendation.rec_number == anchor["rec_number"])
-        ).first()
-        if row is None:
+            .where(Recommendation.rec_number.in_(chunk))
+        ):
+            targets[(case_id, rec_number)] = (case_pk, rec_pk)
+        for rec_pk, note in session.execute(
+            select(SlaEvent.recommendation_pk, SlaEvent.note)
+            .join(Recommendation, Recommendation.id == SlaEvent.recommendation_pk)
+            .where(SlaEvent.kind == REBOUND_EVENT, Recommendation.rec_number.in_(chunk))
+        ):
+            recorded_keys.add((rec_pk, (note or "").split("；", 1)[0].removeprefix("线索 clue ")))
+    now = dt.datetime.now(dt.UTC)
+    rows, done = [], []
+    for (case_id, rec_number), (key, evidence) in wanted.items():
+        target = targets.get((case_id, rec_number))
+        if target is None or (target[1], key) in recorded_keys:
             continue
-        case_pk, rec_pk = row
-        already = session.execute(
-            select(SlaEvent.id).where(
-                SlaEvent.case_pk == case_pk,
-                SlaEvent.recommendation_pk == rec_pk,
-                SlaEvent.kind == REBOUND_EVENT,
-                SlaEvent.note.like(f"线索 clue {key}；%"),
-            )
-        ).first()
-        if already is not None:
-            continue
-        session.add(
-            SlaEvent(
-                case_pk=case_pk,
-                recommendation_pk=rec_pk,
-                kind=REBOUND_EVENT,
-                occurred_on=as_of,
-                note=_note(key, value["evidence"]),
-                recorded_by=actor,
-                recorded_at=dt.datetime.now(dt.UTC),
-            )
+        rows.append(
+            {
+                "case_pk": target[0],
+                "recommendation_pk": target[1],
+                "kind": REBOUND_EVENT,
+                "occurred_on": as_of,
+                "note": _note(key, evidence),
+                "recorded_by": actor,
+                "recorded_at": now,
+            }
         )
+        done.append({"case_id": case_id, "rec_number": rec_number, "clue": key})
+    for start in range(0, len(rows), 1000):
+        session.execute(SlaEvent.__table__.insert(), rows[start : start + 1000])
+    if done:
         audit.append(
             session,
             actor=actor,
             action="sla.event",
-            object_type="case",
-            object_id=anchor["case_id"],
-            after={"kind": REBOUND_EVENT, "occurred_on": as_of, "rec_number": anchor["rec_number"], "clue": key},
-            detail={
-                "kind": REBOUND_EVENT,
-                "occurred_on": as_of.isoformat(),
-                "rec_number": anchor["rec_number"],
-                "clue": key,
-            },
+            object_type="clue_model",
+            object_id=spec.name,
+            after=done,
+            detail={"kind": REBOUND_EVENT, "occurred_on": as_of.isoformat(), "events": done},
         )
-        recorded += 1
-    session.flush()
-    return recorded
+    return len(done)

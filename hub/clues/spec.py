@@ -284,7 +284,12 @@ def _window(value: dict[str, Any] | None) -> Window | None:
     fields = value["field"]
     fields = (fields,) if isinstance(fields, str) else tuple(fields)
     ops = ("after", "on_or_after", "before", "on_or_before")
-    return Window(fields, tuple((op, _bound(value[op])) for op in ops if op in value))
+    bounds = []
+    for op in ops:
+        given = value.get(op)
+        for item in given if isinstance(given, list) else ([] if given is None else [given]):
+            bounds.append((op, _bound(item)))
+    return Window(fields, tuple(bounds))
 
 
 def _related(items: list[dict[str, Any]], kind: str) -> tuple[Related, ...]:
@@ -302,20 +307,9 @@ def _related(items: list[dict[str, Any]], kind: str) -> tuple[Related, ...]:
 
 
 def _check_semantics(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> None:
-    """What the schema cannot say: anchor-relative bounds only where there is an anchor row to refer to."""
-    for section in ("require", "absent"):
-        for n, item in enumerate(data.get(section, [])):
-            for op, bound in (item.get("window") or {}).items():
-                if isinstance(bound, dict) and "months" in bound and "of" in bound:
-                    raise ModelError(
-                        path,
-                        lines.get((section, n, "window", op)),
-                        f"{section}.{n}.window.{op}",
-                        "相对记录日期的界限只能以天计",
-                        "bounds relative to a record's date are in days only",
-                    )
-    for op, bound in (data["anchor"].get("window") or {}).items():
-        if isinstance(bound, dict) and "of" in bound:
+    """What the schema cannot say: the anchor's own window has no anchor row to count from."""
+    for op, given in (data["anchor"].get("window") or {}).items():
+        if any(isinstance(b, dict) and "of" in b for b in (given if isinstance(given, list) else [given])):
             raise ModelError(
                 path,
                 lines.get(("anchor", "window", op)),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 HELDOUT = Path(__file__).with_name("heldout")
+AGENCIES = Path(__file__).parents[2] / "hub" / "samples" / "agencies.yaml"
 FETCHED = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
 
 
@@ -29,7 +30,7 @@ def load_file(kind: str, path: Path, agency: str) -> dict[str, Any]:
 
         result = CliRunner().invoke(app, ["records", "load", kind, str(path), "--agency", agency, "--json"])
         assert result.exit_code == 0, result.output
-        return json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
+        return json.loads(result.stdout)
     from hub.ingest.incoming import Incoming
     from hub.ingest.landing import land
     from hub.ingest.loader import BatchSpec, load_batch
@@ -71,7 +72,18 @@ def load_file(kind: str, path: Path, agency: str) -> dict[str, Any]:
     return {"loaded": outcome.loaded, "duplicates": outcome.duplicates}
 
 
+def import_agencies() -> None:
+    """The agency registry the project ships (the sending agencies must be registered)."""
+    from typer.testing import CliRunner
+
+    from hub.cli.main import app
+
+    result = CliRunner().invoke(app, ["agencies", "import", str(AGENCIES)])
+    assert result.exit_code == 0, result.output
+
+
 def load_heldout() -> dict[str, Any]:
+    import_agencies()
     manifest = json.loads((HELDOUT / "manifest.json").read_text(encoding="utf-8"))
     for kind, name, agency in manifest["files"]:
         load_file(kind, HELDOUT / name, agency)
