@@ -8,6 +8,7 @@ reply (60 % declared rectified). Then times ``hub.clues.run.run_models`` for all
 date, twice: the first run stores every hit as a new clue, the second refreshes them.
 
     .venv/bin/python bench/bench_clues.py [RECORDS] [CASES]                       # SQLite file in a temp dir
+    PILHUB_BENCH_SQLITE=/tmp/clues-1m.db .venv/bin/python bench/bench_clues.py    # keep / re-use the seeded file
     PILHUB_BENCH_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:5432/test \\
         .venv/bin/python bench/bench_clues.py [RECORDS] [CASES]                   # PostgreSQL (own schema)
 """
@@ -343,10 +344,19 @@ def main() -> None:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         return
+    keep = os.environ.get("PILHUB_BENCH_SQLITE")  # a file to keep the seeded store in (re-used when it exists)
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'clues.db'}"
+        path = Path(keep) if keep else Path(tmp) / "clues.db"
+        url = f"sqlite:///{path}"
         print(f"SQLite: {records} records, {cases} cases", flush=True)
-        seed(url, records, cases)
+        if not path.exists():
+            seed(url, records, cases)
+        else:
+            from hub.store.db import get_engine
+
+            with get_engine(url).begin() as conn:  # start from no clues, as after seeding
+                for table in ("sla_events", "clues", "clue_runs"):
+                    conn.execute(text(f"DELETE FROM {table}"))
         run(url)
 
 

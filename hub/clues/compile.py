@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     String,
@@ -33,14 +34,17 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.sqltypes import NullType
 
 from hub.clues.spec import Condition, ModelSpec, Related, Window
-from hub.store.models import AgencyRecord, Case, Party, Recommendation, RecordLink, Reply
+from hub.store.models import AgencyRecord, Case, Party, RawLanding, Recommendation, RecordLink, Reply
 
 __all__ = ["Compiled", "compile_model", "normalise_key"]
 
@@ -240,14 +244,24 @@ def _relative(rel: Related) -> bool:
     return rel.window is not None and any(b.of is not None for _, b in rel.window.bounds)
 
 
+def _typed(kind: Any) -> Any:
+    """A column type for a typed NULL (an untyped expression reads as text)."""
+    return String() if isinstance(kind, NullType) else kind
+
+
 @dataclass
 class Compiled:
-    """The statements of one model at one as-of date."""
+    """The one statement of a model at one as-of date: each hit's evidence rows, with the hit's figures.
+
+    Columns: ``subject`` (the normalised key), ``role`` (``anchor`` or a ``require`` label), ``rid`` (the
+    agency record, NULL for a registry row), the registry view's ``v_*`` columns, ``n`` (the count),
+    ``region_code``, ``display`` (the subject as shown), then the record's agency, kind, source id,
+    version, content hash, landing id and the landing's hash. One statement, so the database evaluates
+    every set once.
+    """
 
     spec: ModelSpec
-    hits: Select[Any]  # subject, n, region_code
-    evidence: list[Select[Any]]  # subject, role, record id (or registry columns)
-    registry_evidence: Select[Any] | None
+    rows: Select[Any]
 
 
 def _related_cte(d: _Dialect, spec: ModelSpec, rel: Related, n: int, as_of: dt.date) -> Any:
@@ -271,6 +285,9 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
         {b.of for rel in (*spec.require, *spec.absent) if rel.window for _, b in rel.window.bounds if b.of is not None}
     )
     subject = src.key if spec.subject_field == spec.anchor_key else src.field(spec.subject_field)
+    # how the subject is shown: the number as the contract stores it (a court's （2025）…号 stays so), while
+    # records are grouped and joined on the normalised key
+    display = src.field(spec.anchor_key) if spec.key_type == "case_number" and src.fields is None else None
     if src.rid is None:
         distinct = subject
     elif not spec.distinct:
@@ -282,6 +299,7 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
     region = src.field(spec.region_field) if spec.region_field else literal(None)
     columns = [
         subject.label("subject"),
+        (display if display is not None else subject).label("display"),
         src.key.label("k"),
         (src.rid if src.rid is not None else literal(None)).label("rid"),
         (src.rid if src.rid is not None else subject).label("row_id"),
@@ -334,38 +352,81 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
     qualifying = select(base).where(*filters).cte("qualifying").prefix_with("MATERIALIZED")
     count = func.count(func.distinct(qualifying.c.dk))
     hits = (
-        select(qualifying.c.subject, count.label("n"), func.min(qualifying.c.region_code).label("region_code"))
+        select(
+            qualifying.c.subject,
+            count.label("n"),
+            func.min(qualifying.c.region_code).label("region_code"),
+            func.min(qualifying.c.display).label("display"),
+        )
         .group_by(qualifying.c.subject)
         .having(count >= spec.at_least)
     )
-    hit_subjects = hits.cte("hits")
-    evidence: list[Select[Any]] = []
-    registry_evidence = None
-    if src.rid is not None:
-        evidence.append(
-            select(qualifying.c.subject, literal("anchor").label("role"), qualifying.c.rid).where(
-                qualifying.c.subject.in_(select(hit_subjects.c.subject))
-            )
+    hit_cte = hits.cte("hits").prefix_with("MATERIALIZED")
+    view_columns = [c.name for c in qualifying.c if c.name.startswith("v_")]
+
+    def branch(subject: Any, role: str, rid: Any, source: Any, where: Any, views: bool) -> Select[Any]:
+        """One part of the evidence union: (hit subject, role, record id, registry columns)."""
+        extra = [
+            (qualifying.c[name] if views else cast(null(), _typed(qualifying.c[name].type))).label(name)
+            for name in view_columns
+        ]
+        return (
+            select(subject.label("subject"), literal(role).label("role"), rid.label("rid"), *extra)
+            .select_from(source)
+            .where(where)
         )
-    else:
-        registry_evidence = select(qualifying.c.subject, *[c for c in qualifying.c if c.name.startswith("v_")]).where(
-            qualifying.c.subject.in_(select(hit_subjects.c.subject))
+
+    hit_rows = qualifying.c.subject.in_(select(hit_cte.c.subject))
+    parts = [
+        branch(
+            qualifying.c.subject,
+            "anchor",
+            qualifying.c.rid if src.rid is not None else cast(null(), BigInteger),
+            qualifying,
+            hit_rows,
+            True,
         )
+    ]
     for rel in spec.require:
-        hit_rows = qualifying.c.subject.in_(select(hit_subjects.c.subject))
         if rel.label in pair_ctes:
             pairs = pair_ctes[rel.label]
-            evidence.append(
-                select(pairs.c.subject, literal(rel.label).label("role"), pairs.c.rid)
-                .where(pairs.c.row_id.in_(select(qualifying.c.row_id).where(hit_rows)))
-                .distinct()
-            )
-            continue
-        cte = rel_ctes[rel.label]
-        evidence.append(
-            select(qualifying.c.subject, literal(rel.label).label("role"), cte.c.rid)
-            .select_from(qualifying.join(cte, cte.c.k == qualifying.c.k))
-            .where(hit_rows)
-            .group_by(qualifying.c.subject, cte.c.rid)
-        )
-    return Compiled(spec, hits, evidence, registry_evidence)
+            part = branch(
+                pairs.c.subject,
+                rel.label,
+                pairs.c.rid,
+                pairs,
+                pairs.c.row_id.in_(select(qualifying.c.row_id).where(hit_rows)),
+                False,
+            ).group_by(pairs.c.subject, pairs.c.rid)
+        else:
+            cte = rel_ctes[rel.label]
+            part = branch(
+                qualifying.c.subject,
+                rel.label,
+                cte.c.rid,
+                qualifying.join(cte, cte.c.k == qualifying.c.k),
+                hit_rows,
+                False,
+            ).group_by(qualifying.c.subject, cte.c.rid)
+        parts.append(part)
+    union = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("evidence")
+    record = AgencyRecord.__table__.alias("ev_record")
+    landing = RawLanding.__table__.alias("ev_landing")
+    rows = select(
+        union,
+        hit_cte.c.n,
+        hit_cte.c.region_code,
+        hit_cte.c.display,
+        record.c.agency_code,
+        record.c.kind,
+        record.c.source_id,
+        record.c.version,
+        record.c.content_hash,
+        record.c.landing_id,
+        landing.c.content_hash.label("landing_hash"),
+    ).select_from(
+        union.join(hit_cte, hit_cte.c.subject == union.c.subject)
+        .outerjoin(record, record.c.id == union.c.rid)
+        .outerjoin(landing, landing.c.id == record.c.landing_id)
+    )
+    return Compiled(spec, rows)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from hub import audit
 from hub.clues.compile import compile_model
 from hub.clues.spec import ModelSpec, load_models
-from hub.store.models import AgencyRecord, Clue, ClueRun, RawLanding
+from hub.store.models import Clue, ClueRun
 
 __all__ = ["CLUE_KEYS", "RunReport", "clue_json", "run_models"]
 
@@ -62,75 +61,55 @@ def clue_json(clue: Clue | dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _records(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Evidence entries of agency records by id, with their raw landing's hash."""
-    out: dict[int, dict[str, Any]] = {}
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        rows = session.execute(
-            select(
-                AgencyRecord.id,
-                AgencyRecord.agency_code,
-                AgencyRecord.kind,
-                AgencyRecord.source_id,
-                AgencyRecord.version,
-                AgencyRecord.content_hash,
-                AgencyRecord.landing_id,
-                RawLanding.content_hash,
-            )
-            .outerjoin(RawLanding, RawLanding.id == AgencyRecord.landing_id)
-            .where(AgencyRecord.id.in_(chunk))
-        ).all()
-        for rid, agency, kind, source_id, version, chash, landing, lhash in rows:
-            out[rid] = {
-                "agency_code": agency,
-                "kind": kind,
-                "source_record_id": source_id,
-                "version": version,
-                "record_id": rid,
-                "content_hash": chash,
-                "landing_id": landing,
-                "landing_hash": lhash,
-            }
-    return out
-
-
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def evaluate(session: Session, spec: ModelSpec, as_of: dt.date) -> dict[str, dict[str, Any]]:
-    """subject → {count, region_code, evidence} for one model at ``as_of`` (set-based SQL only)."""
+    """subject → {count, region_code, evidence} for one model at ``as_of`` (one set-based statement)."""
     compiled = compile_model(spec, as_of, session.get_bind().dialect.name)
     found: dict[str, dict[str, Any]] = {}
-    for subject, count, region in session.execute(compiled.hits):
-        found[subject] = {"count": int(count), "region_code": (region or None), "evidence": []}
-    if not found:
-        return found
-    roles: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for stmt in compiled.evidence:
-        for subject, role, rid in session.execute(stmt):
-            if subject in found and rid is not None:
-                roles[subject].append((role, rid))
-    records = _records(session, [rid for pairs in roles.values() for _, rid in pairs])
-    for subject, pairs in roles.items():
-        entries = [{"role": role, **records[rid]} for role, rid in pairs if rid in records]
-        found[subject]["evidence"] = sorted(
-            entries,
-            key=lambda e: (e["role"] != "anchor", e["role"], e["agency_code"], e["kind"], e["source_record_id"]),
-        )
-    if compiled.registry_evidence is not None:
-        for row in session.execute(compiled.registry_evidence).mappings():
-            subject = row["subject"]
-            if subject in found:
-                item = {"role": "anchor", "registry": spec.anchor_view}
-                item.update({k[2:]: _jsonable(v) for k, v in row.items() if k.startswith("v_")})
-                found[subject]["evidence"].insert(0, item)
-    for value in found.values():
-        region = value["region_code"]
-        value["region_code"] = region if isinstance(region, str) and len(region) == 6 and region.isdigit() else None
+    for row in session.execute(compiled.rows).mappings():
+        subject = row["display"] or row["subject"]
+        hit = found.get(subject)
+        if hit is None:
+            region = row["region_code"]
+            ok = isinstance(region, str) and len(region) == 6 and region.isdigit()
+            hit = found[subject] = {"count": int(row["n"]), "region_code": region if ok else None, "evidence": []}
+        if row["rid"] is not None:
+            hit["evidence"].append(
+                {
+                    "role": row["role"],
+                    "agency_code": row["agency_code"],
+                    "kind": row["kind"],
+                    "source_record_id": row["source_id"],
+                    "version": row["version"],
+                    "record_id": row["rid"],
+                    "content_hash": row["content_hash"],
+                    "landing_id": row["landing_id"],
+                    "landing_hash": row["landing_hash"],
+                }
+            )
+        elif row["role"] == "anchor":
+            item = {"role": "anchor", "registry": spec.anchor_view}
+            item.update({k[2:]: _jsonable(v) for k, v in row.items() if k.startswith("v_")})
+            hit["evidence"].append(item)
+    for hit in found.values():
+        hit["evidence"].sort(key=_evidence_order)
     return found
+
+
+def _evidence_order(item: dict[str, Any]) -> tuple[Any, ...]:
+    """Anchor first, then by role, agency, kind, source id, version: a stable order, so a stable digest."""
+    return (
+        item["role"] != "anchor",
+        item["role"],
+        "registry" not in item,
+        item.get("agency_code") or "",
+        item.get("kind") or "",
+        item.get("source_record_id") or "",
+        item.get("version") or 0,
+    )
 
 
 def _text(spec: ModelSpec, subject: str, count: int) -> str:
