@@ -315,5 +315,144 @@ def schema_cmd() -> None:
     print(json.dumps(model_schema(), ensure_ascii=False, indent=2))
 
 
+@clues_app.command("transfers")
+def transfers_cmd(as_json: bool = typer.Option(False, "--json", help="JSON 输出 / print JSON")) -> None:
+    """行政机关移送的线索及答复时钟 / clues transferred by agencies, with their answer clocks."""
+    from sqlalchemy import select
+
+    from hub.clues.exchange import sync_transfers
+    from hub.store import session_scope
+    from hub.store.models import Clue, ClueTransfer
+
+    with session_scope() as session:
+        sync_transfers(session, actor="cli")
+        rows = session.execute(
+            select(ClueTransfer, Clue.key, Clue.subject)
+            .join(Clue, Clue.id == ClueTransfer.clue_pk)
+            .order_by(ClueTransfer.answer_due, ClueTransfer.id)
+        ).all()
+        out = [
+            {
+                "id": t.id,
+                "clue": key,
+                "transfer_number": number,
+                "agency": t.agency_code,
+                "received_on": t.received_on.isoformat(),
+                "period": t.period,
+                "answer_due": t.answer_due.isoformat(),
+                "answer_due_all_weekends": t.answer_due_all_weekends.isoformat(),
+                "state": t.state,
+                "result": t.result,
+                "answered_on": t.answered_on.isoformat() if t.answered_on else None,
+            }
+            for t, key, number in rows
+        ]
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    table = Table("ID", "移送函 transfer", "单位 agency", "收到 received", "答复期限 due", "状态 state", "结果 result")
+    for r in out:
+        table.add_row(
+            str(r["id"]),
+            r["transfer_number"],
+            r["agency"],
+            r["received_on"],
+            r["answer_due"],
+            r["state"],
+            r["result"] or "—",
+        )
+    console.print(table)
+
+
+@clues_app.command("answer")
+def answer_cmd(
+    transfer: str = typer.Argument(
+        ..., help="移送线索编号、线索键或移送函文号 / transfer id, clue key or transfer number"
+    ),
+    result: str = typer.Option(..., "--result", help="accepted（受理）| filed（立案）| not_filed（不立案）"),
+    reason: str | None = typer.Option(None, "--reason", help="理由（不立案必填）/ reasons (required for not_filed)"),
+    case_id: str | None = typer.Option(None, "--case-id", help="立案的案件编号 / the case id when filed"),
+    on: str | None = typer.Option(None, "--on", help="答复日期 / the answer's date (default today)"),
+    actor: str = typer.Option("cli", "--by", help="办理人（用户标识，记入审计）/ who answers (audited)"),
+) -> None:
+    """答复行政机关移送的线索（经发件箱送达）/ answer an agency's transferred clue through the outbox."""
+    from hub.clues.exchange import answer_transfer
+
+    day = _date(on, "--on") or dt.date.today()
+    message = _decide(answer_transfer, transfer, result=result, reason=reason, on=day, actor=actor, case_id=case_id)
+    console.print(f"答复已进入发件箱 / answer queued: {message.dedupe_key} → {message.channel}:{message.recipient}")
+
+
+@clues_app.command("refer")
+def refer_cmd(
+    key: str = typer.Argument(..., help="线索键或编号 / clue key or id"),
+    commission: str = typer.Option(..., "--commission", help="监察委员会单位代码 / the supervisory commission's code"),
+    facts: str = typer.Option(..., "--facts", help="涉嫌违纪违法的事实（不写个人姓名）/ the facts (no personal names)"),
+    actor: str = typer.Option("cli", "--by", help="提出人（用户标识）/ who proposes (audited)"),
+) -> None:
+    """提出向监察委员会移送涉嫌违纪违法线索（待检察官确认）/ propose a misconduct referral (awaits confirmation)."""
+    from hub.clues.exchange import propose_referral
+
+    referral = _decide(propose_referral, key, commission=commission, facts=facts, actor=actor)
+    console.print(
+        f"移送待确认 / referral {referral.id} awaits a procurator's confirmation（pilhub clues confirm-referral "
+        f"{referral.id} --by …）"
+    )
+
+
+@clues_app.command("confirm-referral")
+def confirm_referral_cmd(
+    referral: int = typer.Argument(..., help="移送编号 / referral id"),
+    procurator: str = typer.Option(
+        ..., "--by", help="确认的检察官（用户标识，记入审计）/ the confirming procurator (audited)"
+    ),
+    on: str | None = typer.Option(None, "--on", help="确认日期 / date of confirmation (default today)"),
+) -> None:
+    """检察官确认后发出签名的移送通知（仅一次）/ confirm: the signed referral is sent, once."""
+    from hub.clues.exchange import confirm_referral
+
+    day = _date(on, "--on") or dt.date.today()
+    message = _decide(confirm_referral, referral, procurator=procurator, on=day)
+    console.print(
+        f"移送通知已进入发件箱 / referral queued: {message.dedupe_key} → {message.channel}:{message.recipient}"
+    )
+
+
+@clues_app.command("feedback")
+def feedback_cmd(
+    referral: int = typer.Argument(..., help="移送编号 / referral id"),
+    text: str = typer.Option(..., "--text", help="监察委员会反馈的办理情况 / the commission's feedback"),
+    on: str | None = typer.Option(None, "--on", help="收到日期 / date received (default today)"),
+    actor: str = typer.Option("cli", "--by", help="登记人 / who records it (audited)"),
+) -> None:
+    """登记监察委员会的反馈（停止反馈时钟）/ record the commission's feedback (stops its clock)."""
+    from hub.clues.exchange import record_feedback
+
+    day = _date(on, "--on") or dt.date.today()
+    _decide(record_feedback, referral, on=day, feedback=text, actor=actor)
+    console.print(f"已登记反馈 / feedback recorded for referral {referral}")
+
+
+@clues_app.command("clocks")
+def clocks_cmd(
+    as_of: str | None = typer.Option(None, "--as-of", help="基准日 / the as-of date (default today)"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出 / print JSON"),
+) -> None:
+    """登记新移送线索，检查答复与反馈时钟，逾期提醒一次 / register transfers, check answer and feedback clocks."""
+    from hub.clues.exchange import check_clocks
+    from hub.store import session_scope
+
+    day = _date(as_of, "--as-of") or dt.date.today()
+    with session_scope() as session:
+        report = check_clocks(session, day, actor="cli")
+    if as_json:
+        print(json.dumps(report.__dict__, ensure_ascii=False))
+        return
+    console.print(
+        f"新登记移送线索 transfers registered {report.transfers_registered}；答复逾期 answers overdue "
+        f"{report.transfers_overdue}；反馈逾期 feedback overdue {report.referrals_overdue}；提醒 reminders {report.reminders}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(clues_app, name="clues")

@@ -143,6 +143,7 @@ def run_models(
         spec = catalogue[name]
         started = time.perf_counter()
         found = evaluate(session, spec, as_of)
+        query_seconds = round(time.perf_counter() - started, 3)
         existing = {
             row.key: row
             for row in session.execute(

@@ -219,6 +219,8 @@ def notice_facts(session: Session, message: OutboxMessage) -> dict[str, Any]:
             "addressee": ctx["recipient_name"],
             "template": payload["template"],
         }
+    if payload.get("kind") == "clue":  # a clue's answer or referral (hub.clues.exchange) states its own facts
+        return {"document_type": payload.get("document_type") or PLAIN_NOTICE_TYPE, **(payload.get("facts") or {})}
     if payload.get("kind") == "report":
         files = payload.get("files") or []
         return {
