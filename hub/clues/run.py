@@ -259,6 +259,7 @@ def run_models(
             "refreshed": len(updates),
             "lapsed": len(lapsed),
             "seconds": seconds,
+            "query_seconds": query_seconds,
         }
         if spec.reopens_follow_up and found:
             from hub.clues.followup import reopen_follow_ups
