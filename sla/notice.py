@@ -152,19 +152,23 @@ class Notice:
 
 
 def read_notice(path: Path) -> str:
-    """The notice's text: UTF-8 (with or without BOM), else GB18030 (how many government sites serve it)."""
+    """The notice's text, read through :mod:`schemas.textfile` (the reader every file entry point shares).
+
+    UTF-8 (with or without BOM), GB18030 (how many government sites serve it) and UTF-16 with a BOM (Windows
+    Notepad's "Unicode") are recognised; a notice is a few kilobytes, so a file over ``MAX_NOTICE_BYTES`` is
+    refused unread, and so is one that is binary or holds bytes invalid in its encoding (the line is named).
+    """
+    from schemas.textfile import UnreadableFile, read_text
+
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise NoticeError(f"无法读取通知文件 / cannot read the notice file {path}: {exc.strerror or exc}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    raise NoticeError(f"通知文件不是 UTF-8 或 GB18030 文本 / {path} is not UTF-8 or GB18030 text")
+        text, _encoding = read_text(path, max_bytes=MAX_NOTICE_BYTES)
+    except UnreadableFile as exc:
+        raise NoticeError(f"{exc.zh} / {exc.en}") from None
+    return text
+
+
+#: The longest notices (with their adjusting notices appended) are under 10 KB.
+MAX_NOTICE_BYTES = 1_000_000
 
 
 def _normalise(line: str) -> str:

@@ -17,7 +17,7 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
 
-with atheris.instrument_imports(include=["schemas", "hub.registry", "connectors"]):
+with atheris.instrument_imports(include=["schemas", "hub.registry", "hub.ingest", "connectors", "sla.notice"]):
     import hostile_targets
 
 TARGETS = hostile_targets.TARGETS

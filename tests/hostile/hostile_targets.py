@@ -34,6 +34,7 @@ from schemas.identifiers import (
 )
 from schemas.textfile import UnreadableFile, open_text
 from schemas.values import parse_area_mu, parse_date, parse_money_yuan
+from sla.notice import NoticeError, parse_notice
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ TARGETS: list[Target] = [
     Target("case_number", validate_case_number, (InvalidValue,)),
     Target("doc_number", validate_doc_number, (InvalidValue,)),
     Target("registry_line", _registry_line, ()),
+    Target("calendar_notice", parse_notice, (NoticeError,)),
     # Whole files through the file entry points: only "the file as a whole is unreadable" may be raised.
     Target("registry_file", _registry_file, (UnreadableFile,), takes_bytes=True),
     Target("validate_jsonl", lambda data: _validate_file(data, ".jsonl"), (FileFormatError,), takes_bytes=True),

@@ -7,6 +7,7 @@ duplicate keys, stray quotes, long lines and every line ending — and fed to ea
 * ``pilhub cases import`` (:func:`hub.registry.importer.read_lines` + ``import_cases`` on a real store),
 * ``pilhub validate`` (:func:`hub.ingest.file_check.check_file`) for JSON Lines, CSV and would-be XLSX,
 * ``pilhub records load`` (the CLI on a real store),
+* ``pilhub calendar parse`` (a State Council notice as plain text),
 * the shared reader :func:`schemas.textfile.open_text` with a small line limit.
 
 The contract: either the whole file is refused up front (:class:`~schemas.textfile.UnreadableFile` → exit 2)
@@ -16,6 +17,7 @@ or every line ends as a record or a line error and the counts add up — never a
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -185,3 +187,31 @@ def test_shared_reader_bounds_every_line(tmp_path_factory, data: bytes, limit: i
         assert (line.text is None) == (line.problem is not None)
         if line.text is not None:
             assert len(line.text.encode(source.encoding, "surrogatepass")) <= limit + 4
+
+
+_NOTICE = (Path(__file__).resolve().parents[1] / "sla" / "notices" / "2024.txt").read_text(encoding="utf-8")
+
+
+@st.composite
+def hostile_notices(draw: st.DrawFn) -> bytes:
+    lines = _NOTICE.splitlines()
+    for _ in range(draw(st.integers(0, 6))):
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(
+            at,
+            draw(st.one_of(st.text(max_size=60), st.sampled_from(_HOSTILE[:8]), st.just("二〇二四年十三月三十二日"))),
+        )
+    if lines and draw(st.booleans()):
+        del lines[draw(st.integers(0, len(lines) - 1))]
+    body = "\n".join(lines).encode("utf-8", "surrogatepass")
+    return draw(st.sampled_from([body, b"\xef\xbb\xbf" + body, body + draw(st.binary(max_size=40))]))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.one_of(hostile_notices(), hostile_files()))
+def test_calendar_parse_never_tracebacks(tmp_path_factory, data: bytes) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("notice") / "notice.txt"
+    path.write_bytes(data)
+    result = CliRunner().invoke(app, ["calendar", "parse", str(path), "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 2), result.output

@@ -38,6 +38,9 @@ _SEEDS: dict[str, list[str]] = {
     "body_csv": ["决定书文号,当事人,金额\n衢环罚〔2018〕1号,某公司,125000\n"],
     "body_xml": ['<?xml version="1.0"?><records><record id="1"><name>衢州</name></record></records>'],
     "decode_body": ["衢州市生态环境局,罚款"],
+    "calendar_notice": [
+        "国务院办公厅关于2024年部分节假日安排的通知\n一、元旦：1月1日放假，与周末连休。\n二、春节：2月10日至17日放假调休，共8天。2月4日（星期日）、2月18日（星期日）上班。"
+    ],
     "registry_file": SAMPLE_CASES.read_text(encoding="utf-8").splitlines()[:2],
     "validate_jsonl": ['{"recommendation_number": "柯检行公建〔2018〕3号", "received_date": "2018-03-10"}'],
     "validate_csv": ["recommendation_number,received_date\n柯检行公建〔2018〕3号,2018年3月10日\n"],

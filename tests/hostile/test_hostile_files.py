@@ -384,3 +384,37 @@ def test_records_load_utf16_csv_with_deep_json_in_a_cell(agencies: str, tmp_path
     code, report, _ = _records_load(path)
     assert code == 1 and report["encoding"].startswith("utf-16")
     assert (report["received"], report["loaded"], report["quarantined"]) == (3, 2, 1)
+
+
+# --- calendar parse / import -----------------------------------------------------------------------------
+
+NOTICE_2024 = Path(__file__).resolve().parents[1] / "sla" / "notices" / "2024.txt"
+
+
+@pytest.mark.parametrize("codec", ["utf-8-sig", "gb18030", "utf-16"])
+def test_calendar_notice_in_every_supported_encoding_parses_the_same(tmp_path: Path, codec: str) -> None:
+    text = NOTICE_2024.read_text(encoding="utf-8")
+    path = tmp_path / f"notice-{codec}.txt"
+    path.write_bytes(text.encode(codec))
+    result = runner.invoke(app, ["calendar", "parse", str(path), "--json"])
+    expected = runner.invoke(app, ["calendar", "parse", str(NOTICE_2024), "--json"])
+    assert result.exit_code == 0 and expected.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(expected.stdout)
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"\x00\x01binary\x00" * 50, "NUL"),
+        ("2024年元旦放假".encode("utf-32"), "UTF-32"),
+        (b"x" * 1_100_000, "larger than"),
+        ("国务院办公厅关于2024年部分节假日安排的通知\n".encode() + b"\xff\xfe\xfd\n", "line 2"),
+    ],
+)
+def test_calendar_unreadable_notice_is_exit_2(use_store: str, tmp_path: Path, data: bytes, said: str) -> None:
+    path = tmp_path / "notice.txt"
+    path.write_bytes(data)
+    for command in (["calendar", "parse", str(path)], ["calendar", "import", str(path), "--dry-run"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), (command, result.output)
+        assert said in result.output and any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
