@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub import audit
 from hub.calendar_store import store_calendar
+from hub.store import integrity
 from hub.store.db import open_store
 from hub.store.models import Case, Clock, Recommendation, SlaDerivation, SlaEvent, SlaSweepRun
 from sla.calendar import OfficialCalendar
@@ -878,6 +879,7 @@ def _apply_pg(
         WHERE clocks.ctid = ANY(ARRAY(SELECT tid FROM sla_ev ev WHERE {changed})) AND clocks.ctid = ev.tid
           AND ({changed})
     """)).rowcount
+    integrity.seal_clock_states(conn, f"SELECT ev.id FROM sla_ev ev WHERE {changed}")  # keyed tags, same transaction
     sequence = conn.execute(text("SELECT CAST(CAST(pg_get_serial_sequence('escalations', 'id') AS regclass) "
                                  "AS oid)")).scalar_one()
     active = f"({_active(slots, 'sla_ev')})"
@@ -903,6 +905,8 @@ def _apply_pg(
                (SELECT string_agg(level || ':' || n, ',') FROM (SELECT level, COUNT(*) AS n FROM es GROUP BY level) g)
     """), params).one()
     enqueued = {int(k): int(v) for k, v in (part.split(":") for part in by_level.split(","))} if by_level else {}
+    if by_level:
+        integrity.seal_escalations(conn, params["now"])
     return int(evaluated_n), max(int(updated), 0), enqueued, int(messages)
 
 
@@ -941,6 +945,9 @@ def _apply_sqlite(
         UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on
         FROM ev WHERE clocks.id = ev.tid AND ({_changed(sql)})
     """), params).rowcount
+    integrity.seal_clock_states(conn, f"SELECT ev.id FROM ev WHERE {_changed(sql)}")  # keyed tags, same transaction
+    if enqueued:
+        integrity.seal_escalations(conn, params["now"])
     evaluated_n = conn.execute(text("SELECT COUNT(*) FROM ev")).scalar_one()
     sql.drop("ev")
     return int(evaluated_n), max(changed, 0), enqueued, messages  # sqlite3 may not count UPDATE … FROM

@@ -212,6 +212,10 @@ def get_case(
                 ],
             }
         )
+    title = case.title  # the public form: persons named in it masked (hub.free_text)
+    if reveal and case.title_enc:
+        title = decrypt(case.title_enc, "cases.title")
+        revealed_fields.add("title")
     if revealed_fields:
         # Recorded before anything is revealed, in its own short write transaction (the request reads only).
         with audit_session(request) as writer:
@@ -231,7 +235,7 @@ def get_case(
             )
     body = {
         "case_id": case.case_id,
-        "title": case.title,
+        "title": title,
         "domain": case.domain,
         "domain_label": DOMAIN_LABELS.get(case.domain, case.domain),
         "procedure": case.procedure,

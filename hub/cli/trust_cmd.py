@@ -51,18 +51,36 @@ def audit_verify_cmd(
     anchor: Path | None = typer.Option(None, help="检查点锚定文件 / checkpoint anchor file (default var/audit/…)"),
     no_anchor: bool = typer.Option(False, "--no-anchor", help="不核对锚定文件 / skip the anchor file"),
 ) -> None:
-    """核验审计链与签名检查点 / walk the audit chain and signed checkpoints; exit 1 at the first broken link."""
+    """核验审计链、签名检查点与各行摘要 / walk the audit chain, the signed checkpoints and every registry, clock and
+    escalation row's keyed tags; exit 1 at a broken link or an edited row (table, row and field are named)."""
     from hub.store import session_scope
+    from hub.store.integrity import verify_rows
     from hub.trust.checkpoints import verify_trail
 
     with session_scope() as session:
         report = verify_trail(session, use_anchor=not no_anchor, anchor=anchor)
+        rows = verify_rows(session)
     if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({**report.as_dict(), "rows": rows.as_dict()}, ensure_ascii=False, indent=2))
     else:
         _print_trail(report)
-    if not report.ok:
+        _print_rows(rows)
+    if not report.ok or not rows.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _print_rows(rows) -> None:  # type: ignore[no-untyped-def]
+    checked = ", ".join(f"{table} {n}" for table, n in rows.checked.items())
+    if rows.ok:
+        console.print(f"[green]各行摘要一致[/green] / every row matches its keyed tags: {checked}")
+        return
+    err_console.print(
+        f"[red]发现被直接修改的行[/red] / rows edited around the hub: {len(rows.findings) + rows.more} ({checked})"
+    )
+    for finding in rows.findings:
+        err_console.print(f"  {finding.line()}")
+    if rows.more:
+        err_console.print(f"  … 另有 {rows.more} 行 / {rows.more} more rows")
 
 
 def _print_trail(report) -> None:  # type: ignore[no-untyped-def]

@@ -47,7 +47,7 @@ from hub.ingest.canonical import (
     raw_payload_hash,
 )
 from hub.ingest.incoming import Incoming
-from hub.ingest.personal_split import split_personal
+from hub.ingest.personal_split import free_text_fields, mask_free_text, names_someone_in, split_personal
 from hub.ingest.reasons import Reason, reasons_to_json
 from hub.ingest.sealing import encrypt_many, seal_json
 from hub.store.models import AgencyRecord, ConnectorState, IngestBatch, QuarantineItem
@@ -209,6 +209,7 @@ def _split_valid(kind: str, item: Incoming, dump: dict[str, Any]) -> Valid:
     if nested:
         payload, more = split_personal(kind, payload)
         personal.update(more)
+    mask_free_text(kind, payload, personal)  # prose naming the record's persons: public form + sealed original
     encode = _dump_encoder(kind)
     payload_json = encode(payload)
     personal_json = encode(personal) if personal else b""
@@ -243,6 +244,7 @@ def _split_many(kind: str, items: list[Incoming], dumps: list[dict[str, Any]]) -
     personal_keys = tuple(k for k in keys if k in leave_out and k not in DELIVERY_FIELDS)
     if nested or len(payload_keys) < 2 or not first.keys() >= DELIVERY_FIELDS:
         return [_split_valid(kind, item, dump) for item, dump in zip(items, dumps, strict=True)]
+    prose = bool(free_text_fields(kind))
     encode = _dump_encoder(kind)
     payload_keys = tuple(sorted(payload_keys))
     width, n_payload = len(keys), len(payload_keys)
@@ -255,6 +257,9 @@ def _split_many(kind: str, items: list[Incoming], dumps: list[dict[str, Any]]) -
     out: list[Valid] = []
     append = out.append
     for item, dump in zip(items, dumps, strict=True):
+        if prose and names_someone_in(kind, dump):  # prose naming a person: the reference path masks it
+            append(_split_valid(kind, item, dump))
+            continue
         try:
             if len(dump) != width:
                 raise KeyError

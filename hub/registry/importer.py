@@ -1,7 +1,11 @@
 """Idempotent import of the case-registry export (JSON Lines).
 
-* Re-importing the same file changes nothing (each line's content hash is kept).
+* Re-importing the same file changes nothing: each line is compared with the case's rows as they are
+  now (``hub.registry.stored``), never with a hash kept from the last import — so a row edited directly
+  in the database is repaired to what the export says (audit action ``case.repair``).
 * A changed line updates that case and appends an audit entry naming the changed fields.
+* A title naming one of the case's natural persons is stored as its public form (余水生 → 余某某) with
+  the original sealed (``hub.free_text``).
 * A bad line is reported with its line number, field path and reason (Chinese / English);
   it never costs a good line: each line is applied in its own savepoint.
 * received = inserted + updated + unchanged + duplicates + rejected, always.
@@ -18,14 +22,16 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from hub import audit
 from hub.agencies import find_or_register
+from hub.free_text import seal_text
 from hub.personal_data import blind_index, encrypt
 from hub.registry.errors import LineError, from_validation_error
 from hub.registry.format import CaseLine, PartyIn, RecommendationIn
 from hub.registry.quality import party_warnings
+from hub.registry.stored import changed_fields, persons_of
 from hub.store.models import Agency, Case, Party, Recommendation, Reply
 from schemas.textfile import LineProblem, loads_strict, open_text
 
@@ -175,11 +181,22 @@ def _apply_chunk(
 ) -> None:
     with factory() as session, session.begin():
         ids = [line.case_id for _, line, _ in chunk]
-        existing = {c.case_id: c for c in session.execute(select(Case).where(Case.case_id.in_(ids))).scalars()}
+        query = (
+            select(Case)
+            .where(Case.case_id.in_(ids))
+            .options(
+                selectinload(Case.parties),
+                selectinload(Case.recommendations).selectinload(Recommendation.replies),
+                selectinload(Case.recommendations).selectinload(Recommendation.agency),
+            )
+        )
+        existing = {c.case_id: c for c in session.execute(query).scalars()}
         agency_cache: dict[str, Agency] = {}
         for number, line, chash in chunk:
             case = existing.get(line.case_id)
-            if case is not None and case.content_hash == chash:
+            # Compared with the rows as they are now, not with the hash stored at the last import.
+            differs = changed_fields(case, line) if case is not None else None
+            if case is not None and not differs:
                 report.unchanged += 1
                 continue
             foreign = _foreign_recommendation(session, line, case)
@@ -196,7 +213,7 @@ def _apply_chunk(
                 continue
             try:
                 with session.begin_nested():
-                    outcome, notes = _apply_case(session, line, chash, case, agency_cache, actor)
+                    outcome, notes = _apply_case(session, line, chash, case, agency_cache, actor, differs)
             except (IntegrityError, DataError) as exc:  # one bad line must not cost the others
                 report.rejected += 1
                 report.errors.append(LineError(number, "(store)", "写入失败", f"store error: {type(exc).__name__}"))
@@ -226,20 +243,37 @@ def _field_digests(line: CaseLine) -> dict[str, str]:
 
 
 def _apply_case(
-    session: Session, line: CaseLine, chash: str, case: Case | None, agency_cache: dict[str, Agency], actor: str
+    session: Session,
+    line: CaseLine,
+    chash: str,
+    case: Case | None,
+    agency_cache: dict[str, Agency],
+    actor: str,
+    differs: list[str] | None = None,
 ) -> tuple[str, list[str]]:
     notes: list[str] = []
     digests = _field_digests(line)
     now = datetime.now(UTC)
+    action = "case.update"
     if case is None:
         case = Case(case_id=line.case_id, created_at=now)
         session.add(case)
         outcome, before = "inserted", None
         changed = sorted(digests)
+        action = "case.import"
     else:
         outcome, before = "updated", case.content_hash
-        changed = sorted(k for k in digests if case.field_digests.get(k) != digests[k])
-    case.title = line.title
+        changed = sorted(differs or ())
+        if case.content_hash == chash:
+            # The export did not change, the rows did: an edit made around the hub, repaired to the export.
+            action = "case.repair"
+            notes.append(
+                f"案件 {line.case_id} 的存储内容与导出不符（{', '.join(changed)}），已按导出修复 / stored rows "
+                f"differed from the export ({', '.join(changed)}): repaired"
+            )
+    title = seal_text(line.title, persons_of(line), "cases.title")
+    case.title = title.public or line.title
+    case.title_enc = title.sealed
     case.domain = line.domain
     case.procedure = line.procedure
     case.region_code = line.region_code
@@ -269,12 +303,13 @@ def _apply_case(
     audit.append(
         session,
         actor=actor,
-        action="case.import" if outcome == "inserted" else "case.update",
+        action=action,
         object_type="case",
         object_id=line.case_id,
         before=before,
         after=chash,
-        detail={"changed_fields": changed},
+        # Top-level fields of the export, and where finer (which recommendation, which of its fields).
+        detail={"changed_fields": sorted({name.split("[")[0] for name in changed}), "changed_items": changed},
     )
     return outcome, notes
 

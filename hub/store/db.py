@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import database_url
+from hub.store import integrity
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _upgraded: set[str] = set()
@@ -33,6 +34,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Deleted and overwritten content is zeroed, not left readable in free pages: a value re-sealed or masked
+    # (personal data, titles naming persons) must not survive in the file.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -160,6 +164,7 @@ def open_store(url: str | None = None) -> sessionmaker[Session]:
     must reach its first request quickly.
     """
     url = url or database_url()
+    integrity.install()  # every ORM write of a registry, clock or escalation row carries its keyed tags
     if url not in _upgraded:
         with _lock:
             if url not in _upgraded:

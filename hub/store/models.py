@@ -84,7 +84,10 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The public form (persons named in it masked, hub.free_text); the original, when it differs, sealed in
+    # title_enc (migration 0009).
     title: Mapped[str] = mapped_column(String(500))
+    title_enc: Mapped[str | None] = mapped_column(Text)
     domain: Mapped[str] = mapped_column(String(32), index=True)
     procedure: Mapped[str] = mapped_column(String(40), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -103,6 +106,8 @@ class Case(Base):
     field_digests: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
+    row_tags: Mapped[str | None] = mapped_column(Text)
 
     parties: Mapped[list[Party]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
@@ -131,6 +136,8 @@ class Party(Base):
     phone_hmac: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(500))  # legal entities only
     address_enc: Mapped[str | None] = mapped_column(Text)  # natural persons only
+    # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
+    row_tags: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="parties")
 
@@ -151,6 +158,8 @@ class Recommendation(Base):
     copied_to: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
+    row_tags: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="recommendations")
     agency: Mapped[Agency] = relationship()
@@ -177,6 +186,8 @@ class Reply(Base):
     rebound: Mapped[bool | None] = mapped_column(Boolean)  # 反弹回潮 found at follow-up
     source: Mapped[str] = mapped_column(String(16), default="registry")  # registry | record
     record_pk: Mapped[int | None] = mapped_column(ForeignKey("agency_records.id"))
+    # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
+    row_tags: Mapped[str | None] = mapped_column(Text)
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="replies")
 
@@ -260,6 +271,10 @@ class Clock(Base):
     # the daily sweep evaluates only the clocks whose day has come. Not indexed since migration 0006: an index
     # would turn each of the sweep's updates into a write of every index of the table.
     next_check_on: Mapped[date | None] = mapped_column(Date)
+    # Keyed tags (hub.store.integrity, migration 0009): of the derived fields, and of state, level and next
+    # check day — the sweep rewrites only the latter.
+    row_tags: Mapped[str | None] = mapped_column(Text)
+    state_tags: Mapped[str | None] = mapped_column(Text)
 
 
 class Escalation(Base):
@@ -276,6 +291,8 @@ class Escalation(Base):
     recipient: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date] = mapped_column(Date)
     enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
+    row_tags: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxMessage(Base):

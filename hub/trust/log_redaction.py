@@ -46,6 +46,8 @@ _PHONE = re.compile(
     rf"{_B}(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{{4}}[ -]?\d{{4}}{_E}"  # mobile
     rf"|{_B}(?:\(0\d{{2,3}}\)|0\d{{2,3}})[ -]?\d{{7,8}}{_E}"  # fixed line with area code
 )
+#: Public names of the two patterns: free text stored in the hub is cleaned with them too (``hub.free_text``).
+ID_NUMBER_PATTERN, PHONE_PATTERN = _ID_NUMBER, _PHONE
 _PEM_PRIVATE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 _KEY_B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=(?![A-Za-z0-9+/=])")  # 32 bytes, base64
 _SECRET_ENV = re.compile(r"(?i)((^|_)KEYS?$|PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE)")

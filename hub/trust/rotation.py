@@ -65,6 +65,7 @@ class EncryptedColumn:
 #: Every ``*_enc`` column of the store (``tests/trust/test_rotation.py`` fails when one is missing here).
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn("cases", "procurator_enc", "cases.procurator", blind_index=("procurator_hmac", "person_name")),
+    EncryptedColumn("cases", "title_enc", "cases.title"),
     EncryptedColumn("parties", "name_enc", "parties.name", blind_index=("name_hmac", "person_name")),
     EncryptedColumn("parties", "id_number_enc", "parties.id_number", blind_index=("id_number_hmac", "id_number")),
     EncryptedColumn("parties", "phone_enc", "parties.phone", blind_index=("phone_hmac", "phone")),
