@@ -202,14 +202,34 @@ def test_a_case_id_leads_to_the_case_timeline_in_one_click(
     assert not [v for v in personal_values if v in text]
 
 
-def test_a_case_with_a_natural_person_shows_the_name_masked(
-    visit: Visit, tokens: Any, personal_values: list[str]
+def _reveals(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from hub.store.db import open_store
+    from hub.store.models import AuditEntry
+
+    with open_store(url)() as session:
+        return session.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "personal_data.access", AuditEntry.object_id == "KC-2017-001")
+        ).scalar_one()
+
+
+def test_a_case_with_a_natural_person_shows_the_name_masked_until_revealed_and_audited(
+    visit: Visit, tokens: Any, personal_values: list[str], api_env: tuple[str, Any]
 ) -> None:
     page = visit.open("/cases/KC-2017-001", tokens.admin)
     row = page.locator("#parties tbody tr[data-kind='person']").first.inner_text()
     assert "*" in row
     text = page.locator("body").inner_text()
     assert not [v for v in personal_values if v in text]
+    before = _reveals(api_env[0])
+    page.click("#reveal")
+    page.wait_for_function("document.getElementById('masked-note').textContent.indexOf('已显示') >= 0")
+    row = page.locator("#parties tbody tr[data-kind='person']").first.inner_text()
+    assert "*" not in row and [v for v in personal_values if v in row]
+    assert _reveals(api_env[0]) == before + 1  # who looked, at which case — recorded
 
 
 def test_congress_sees_no_case_level_data_and_no_empty_panel(

@@ -102,3 +102,48 @@ def test_served_pages_and_styles_reference_only_this_host(client: Any) -> None:
     assert b"cdn.redoc.ly" not in client.get("/static/docs/redoc.standalone.js").content
     font = client.get("/fonts/cjk.otf")
     assert font.status_code == 200 and font.content[:4] == b"OTTO"
+
+
+def test_timeline_shows_escalations_with_recipients_and_corrections_of_the_record(
+    tmp_path: Any, api_helpers: Any, personal_values: list[str]
+) -> None:
+    """On a store the sweep has run over: escalations name who was notified; a corrected case shows the change."""
+    import datetime as dt
+    import json
+
+    from hub.registry.importer import import_cases
+    from hub.samples import SAMPLE_CASES
+    from hub.store.db import open_store, reset_caches
+    from sla.sweep import sweep
+
+    url = f"sqlite:///{tmp_path / 'swept.db'}"
+    api_helpers.load_sample(url)
+    from pathlib import Path
+
+    lines = Path(SAMPLE_CASES).read_text(encoding="utf-8").splitlines()
+    line = next(json.loads(x) for x in lines if '"KC-2026-052"' in x)
+    line["title"] = line["title"] + "（更正）"
+    report = import_cases([(1, json.dumps(line, ensure_ascii=False))], open_store(url), actor="registry-correction")
+    assert report.rejected == 0 and report.updated == 1
+    sweep(open_store(url), as_of=dt.date(2026, 11, 23))
+    tokens = api_helpers.make_tokens(tmp_path)
+    try:
+        with api_helpers.build_client(url, tokens) as client:
+            res = client.get(
+                "/api/v1/cases/KC-2026-052/timeline",
+                params={"as_of": "2026-11-23"},
+                headers={"Authorization": f"Bearer {tokens.admin}"},
+            )
+    finally:
+        reset_caches()
+    assert res.status_code == 200, res.text
+    events = res.json()["events"]
+    escalations = [e for e in events if e["kind"] == "escalation"]
+    # Deadline 2026-11-19 (received 2026-09-19 + two months); the breach alert of level 2 is due the next day.
+    assert escalations and {e["date"] for e in escalations} == {"2026-11-20"}
+    assert {e["recipient_label"] for e in escalations} == {"承办检察官", "部门负责人"}
+    assert all(e["level_label"] == "逾期告警" for e in escalations)
+    correction = [e for e in events if e["kind"] == "correction"]
+    assert len(correction) == 1 and "title" in correction[0]["fields"]
+    assert correction[0]["actor"] == "registry-correction"
+    assert not [v for v in personal_values if v in res.text]

@@ -24,6 +24,24 @@
 
   function wan(yuan) { return (yuan / 10000).toLocaleString("zh-CN", { maximumFractionDigits: 2 }) + " 万元"; }
 
+  function renderParties(c) {
+    var pb = $("parties").tBodies[0];
+    pb.textContent = "";
+    c.parties.forEach(function (p) {
+      var tr = pb.insertRow();
+      tr.dataset.kind = p.kind;
+      var address = p.address || "—";
+      var name = (p.name || "—") + (p.id_number ? "（" + p.id_number + (p.phone ? "，" + p.phone : "") + "）" : "");
+      [String(p.position), PARTY_KINDS[p.kind] || p.kind, name, p.credit_code || "—", address].forEach(function (v) {
+        tr.appendChild(el("td", v));
+      });
+    });
+    if (!c.parties.length) { var e = pb.insertRow(); e.className = "empty"; var td = e.insertCell(); td.colSpan = 5; td.textContent = "无 / none"; }
+    $("masked-note").textContent = c.personal_data_revealed ? "（已显示个人信息，已记入审计 / revealed, audited）" :
+      "（自然人信息已遮蔽 / natural persons masked）";
+    $("reveal").hidden = c.personal_data_revealed || !c.parties.some(function (p) { return p.kind === "person"; });
+  }
+
   function renderCase(c) {
     document.title = c.case_id + " · pilhub";
     $("case-id").textContent = c.case_id;
@@ -37,17 +55,7 @@
     fact(dl, "承办检察官 / procurator", c.procurator);
     fact(dl, "修复土地 / land restored", c.outcomes.land_restored_mu + " 亩");
     fact(dl, "追回金额 / recovered", wan(c.outcomes.money_recovered_yuan));
-    var pb = $("parties").tBodies[0];
-    c.parties.forEach(function (p) {
-      var tr = pb.insertRow();
-      tr.dataset.kind = p.kind;
-      [String(p.position), PARTY_KINDS[p.kind] || p.kind, p.name || "—", p.credit_code || "—", p.address || "—"].forEach(function (v) {
-        tr.appendChild(el("td", v));
-      });
-    });
-    if (!c.parties.length) { var e = pb.insertRow(); e.className = "empty"; var td = e.insertCell(); td.colSpan = 5; td.textContent = "无 / none"; }
-    $("masked-note").textContent = c.personal_data_revealed ? "（已显示个人信息，已记入审计 / revealed, audited）" :
-      "（自然人信息已遮蔽 / natural persons masked）";
+    renderParties(c);
     var rb = $("recs").tBodies[0];
     c.recommendations.forEach(function (r) {
       var tr = rb.insertRow();
@@ -154,7 +162,15 @@
     });
   }
 
+  function reveal() {
+    var caseId = decodeURIComponent(location.pathname.replace(/^\/cases\//, ""));
+    P.getJson("/api/v1/cases/" + encodeURIComponent(caseId), { reveal: "true" }).then(renderParties).catch(function (err) {
+      fail(P.errorText(err));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    $("reveal").addEventListener("click", reveal);
     if (P.takeToken()) { start(); } else { location.href = "/dashboard"; }
   });
 })();

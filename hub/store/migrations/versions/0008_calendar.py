@@ -40,10 +40,10 @@ def upgrade() -> None:
         sa.Column("imported_by", sa.String(100), nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
     )
-    with op.batch_alter_table("clocks", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("calendar_missing", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("sla_sweep_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("calendar_digests", sa.JSON(), nullable=True))
+    # Plain ADD COLUMN (SQLite supports it): a batch "move and copy" of ``clocks`` would drop the table that
+    # ``escalations`` references, which SQLite refuses with foreign keys on once a store holds escalations.
+    op.add_column("clocks", sa.Column("calendar_missing", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("sla_sweep_runs", sa.Column("calendar_digests", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
