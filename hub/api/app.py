@@ -29,6 +29,7 @@ from hub.api import errors
 from hub.api.deps import AGGREGATE_ROLES, get_principal, get_session, require
 from hub.api.renders import RenderPool
 from hub.api.routes_cases import router as cases_router
+from hub.api.routes_clues import router as clues_router
 from hub.api.routes_figures import ERRORS
 from hub.api.routes_figures import router as figures_router
 from hub.api.routes_supervision import router as supervision_router
@@ -151,6 +152,7 @@ def create_app(
     app.state.renders = RenderPool()
     errors.install(app)
     app.include_router(figures_router)
+    app.include_router(clues_router)
     app.include_router(supervision_router)  # before cases: /cases/{id}/timeline is more specific
     app.include_router(cases_router)
 

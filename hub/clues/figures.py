@@ -69,7 +69,9 @@ def model_figures(
     return out
 
 
-def new_clues_by_district(session: Session, *, since: dt.date | None = None) -> list[dict[str, Any]]:
+def new_clues_by_district(
+    session: Session, *, since: dt.date | None = None, region_prefix: str | None = None
+) -> list[dict[str, Any]]:
     """Clues with status ``new`` per model and per district (region code; None = no district in the evidence)."""
     from schemas.identifiers.region import region_name
 
@@ -81,6 +83,8 @@ def new_clues_by_district(session: Session, *, since: dt.date | None = None) -> 
     )
     if since is not None:
         stmt = stmt.where(Clue.first_seen >= since)
+    if region_prefix:
+        stmt = stmt.where(Clue.region_code.like(f"{region_prefix}%"))
     rows = []
     for model, region, count in session.execute(stmt):
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -19,11 +20,12 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "BUILTIN_DIR",
@@ -325,6 +327,8 @@ def load_model(path: Path | str) -> ModelSpec:
     data, lines = _read(path)
     if not isinstance(data, dict):
         raise ModelError(path, 1, "(root)", "模型文件应为键值映射", "a model file must be a mapping")
+    from jsonschema import Draft202012Validator  # here, not at import: DAG files read kinds without it
+
     validator = Draft202012Validator(model_schema())
     errors = sorted(
         validator.iter_errors(data), key=lambda e: (len(e.absolute_path), e.validator != "additionalProperties")
@@ -333,7 +337,6 @@ def load_model(path: Path | str) -> ModelSpec:
         raise _explain(path, errors[0], lines)
     _check_semantics(path, data, lines)
     anchor = data["anchor"]
-    from hub.audit import digest
 
     return ModelSpec(
         name=data["name"],
@@ -358,8 +361,28 @@ def load_model(path: Path | str) -> ModelSpec:
         absent=_related(data.get("absent", []), "absent"),
         reopens_follow_up=bool(data.get("reopens_follow_up", False)),
         path=str(path),
-        digest=digest(data),
+        digest=hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest(),
     )
+
+
+def kinds_read(registered: list[str] | tuple[str, ...] | frozenset[str]) -> list[str]:
+    """The registered kinds some model file reads (patterns resolved), without validating the files.
+
+    For the clue-models DAG's schedule: parsing a DAG file must stay fast, so the files are only read; a file
+    that does not read cleanly makes every kind count (the run then reports the file's error).
+    """
+    from fnmatch import fnmatchcase
+
+    patterns: set[str] = set()
+    for directory in model_dirs():
+        for path in sorted(p for p in Path(directory).glob("*") if p.suffix in _SUFFIXES):
+            try:
+                data, _ = _read(path)
+                for part in [data["anchor"], *data.get("require", []), *data.get("absent", [])]:
+                    patterns.update(part.get("kinds", []))
+            except (ModelError, KeyError, TypeError, AttributeError):
+                return sorted(registered)
+    return sorted(k for k in registered if any(fnmatchcase(k, p) for p in patterns))
 
 
 def model_dirs() -> list[Path]:

@@ -73,6 +73,28 @@ MATCHING = _doc(
     ),
 )
 
+CLUE_MODELS = _doc(
+    "监督模型线索发现",
+    "supervision models: finding clues",
+    "登记行政机关新移送的线索并检查答复、反馈时钟（逾期提醒一次），然后以运行日为基准日运行全部监督模型"
+    "（生态修复未落实、屡罚屡犯、整改反弹等，见 `pilhub clues models`），把命中保存为线索：同一模型同一对象只有一条线索，"
+    "重跑只更新证据，不再成立的标记为不成立、不删除；整改反弹重新开启回头看。",
+    "Registers the clues agencies transferred and checks the answer and feedback clocks (one reminder when overdue), "
+    "then runs every supervision model (restoration-missing, repeat-offender, rebound … see `pilhub clues models`) "
+    "at the run's date and stores the hits as clues: one clue per model and subject, a re-run refreshes its "
+    "evidence, a clue that no longer holds is marked so, never deleted; a rebound reopens the follow-up.",
+    (
+        "模型读取的记录类型有新数据入库时自动运行（不按时间）；也可手动运行并在参数中填写 as_of。",
+        "whenever records of a kind the models read were published (no time schedule); or manually with as_of.",
+    ),
+    (
+        "模型运行可安全重跑（不会产生重复线索）。若为模型文件错误：`pilhub clues check 文件` 会指出文件、键和行号，修正后在本页点 "
+        "Trigger。",
+        "Runs are safe to repeat (no duplicate clues). If a model file is wrong, `pilhub clues check FILE` names the "
+        "file, key and line; fix it and press Trigger.",
+    ),
+)
+
 SLA_SWEEP = _doc(
     "期限巡检与逐级督促",
     "deadline sweep and escalation",

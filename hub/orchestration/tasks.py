@@ -119,6 +119,29 @@ def sweep(as_of: dt.date, run_id: str) -> dict[str, Any]:
     return run_sweep(as_of=as_of, actor=f"airflow:{run_id}").as_dict()
 
 
+def clue_models(as_of: dt.date, run_id: str) -> dict[str, Any]:
+    """Register agencies' clue transfers, check the clue clocks, then run every supervision model at ``as_of``."""
+    _task_setup()
+    from hub.clues.exchange import check_clocks
+    from hub.clues.run import run_models
+    from hub.store import session_scope
+
+    actor = f"airflow:{run_id}"
+    with session_scope() as session:
+        clocks = check_clocks(session, as_of, actor=actor)
+        report = run_models(session, as_of, actor=actor, run_id=run_id)
+    return {
+        "as_of": as_of.isoformat(),
+        "clues": report.hits,
+        "new": report.new,
+        "refreshed": report.refreshed,
+        "lapsed": report.lapsed,
+        "follow_ups_reopened": report.followed_up,
+        "models": report.models,
+        "clocks": clocks.__dict__,
+    }
+
+
 def deliver_outbox() -> dict[str, Any]:
     _task_setup()
     from hub.notify.outbox import send_pending

@@ -809,5 +809,24 @@ def compute_figures(
         "months": list(months.values()),
         "escalation_levels": level_names,
         "escalation_level_labels": level_labels,
+        "clues": _clue_block(session, q),
         "notes": notes,
+    }
+
+
+def _clue_block(session: Session, q: ReportQuery) -> dict[str, Any]:
+    """Clues first seen in the period (supervision models and agencies' transfers) and cases opened from them
+    (the CPPCC report's "clues received / cases filed"; hub.clues.figures)."""
+    from hub.clues.figures import model_figures
+
+    rows = model_figures(session, since=q.date_from, until=min(q.as_of, q.date_to), region_prefix=q.region_prefix)
+    received = sum(r["hits"] for r in rows)
+    opened = sum(r["cases_opened"] for r in rows)
+    return {
+        "received": received,
+        "accepted": sum(r["accepted"] for r in rows),
+        "rejected": sum(r["rejected"] for r in rows),
+        "cases_opened": opened,
+        "case_rate": percent(opened, received),
+        "by_model": rows,
     }

@@ -59,7 +59,9 @@ def test_transfer_is_answered_through_the_outbox_within_its_clock(
     ]
     notice = json.loads(Path(sent[1]["notice_file"]).read_text(encoding="utf-8"))
     assert (notice["document_type"], notice["result"], notice["case_id"]) == (
-        "pilhub.clue_answer", "filed", "KC-2026-101"
+        "pilhub.clue_answer",
+        "filed",
+        "KC-2026-101",
     )
     _cli("verify", sent[1]["notice_file"])
     assert _send(tmp_path, monkeypatch) == sent  # nothing new, nothing twice
@@ -87,7 +89,9 @@ def test_misconduct_clue_reaches_the_commission_only_after_confirmation_and_once
     load_file("market.penalty", HELDOUT / "market_penalty_scjg.jsonl", "330800-scjg")
     _cli("clues", "run", "--as-of", "2026-11-30", "--model", "repeat-offender")
     key = "repeat-offender:91330802MA2ABC1091"
-    _cli("clues", "refer", key, "--commission", "330800-sthj", "--facts", "监管人员涉嫌包庇", code=2)  # not a commission
+    _cli(
+        "clues", "refer", key, "--commission", "330800-sthj", "--facts", "监管人员涉嫌包庇", code=2
+    )  # not a commission
     _cli("clues", "refer", key, "--commission", "330800-jw", "--facts", "执法人员涉嫌对屡次违法行为包庇纵容")
     with session_scope() as session:
         referral = session.execute(select(MisconductReferral)).scalar_one()
@@ -108,12 +112,16 @@ def test_misconduct_clue_reaches_the_commission_only_after_confirmation_and_once
 
     # the database refuses a second referral of the clue and a second message, whatever the code path
     with pytest.raises(IntegrityError), session_scope() as session:
-        session.add(MisconductReferral(clue_pk=referral.clue_pk, commission_code="330800-jw", facts="x",
-                                       proposed_by="t", period="3m"))
+        session.add(
+            MisconductReferral(
+                clue_pk=referral.clue_pk, commission_code="330800-jw", facts="x", proposed_by="t", period="3m"
+            )
+        )
         session.flush()
     with pytest.raises(IntegrityError), session_scope() as session:
-        session.add(OutboxMessage(dedupe_key=f"misconduct:{key}", channel="inbox", recipient="330800-jw",
-                                  subject="x", body="x"))
+        session.add(
+            OutboxMessage(dedupe_key=f"misconduct:{key}", channel="inbox", recipient="330800-jw", subject="x", body="x")
+        )
         session.flush()
 
     # the feedback clock: overdue once, then stopped by the commission's feedback

@@ -41,7 +41,9 @@ def _run(*args: str) -> dict[str, dict[str, Any]]:
 
 
 def _sources(clue: dict[str, Any], role: str | None = None) -> list[str]:
-    return sorted(e["source_record_id"] for e in clue["evidence"] if "source_record_id" in e and role in (None, e["role"]))
+    return sorted(
+        e["source_record_id"] for e in clue["evidence"] if "source_record_id" in e and role in (None, e["role"])
+    )
 
 
 def test_rebound_judgment_and_licence_models(more: None) -> None:
@@ -56,7 +58,9 @@ def test_rebound_judgment_and_licence_models(more: None) -> None:
     assert _sources(rebound["rebound:柯检行公建〔2025〕2号 / 91330802MA2DEF202M"]) == ["EX-1"]
     anchor = rebound["rebound:柯检行公建〔2025〕1号 / 91330802MA2ABC1091"]["evidence"][0]
     assert (anchor["registry"], anchor["case_id"], anchor["rectified_on"]) == (
-        "rectified_parties", "HK-2025-001", "2025-06-20"
+        "rectified_parties",
+        "HK-2025-001",
+        "2025-06-20",
     )
 
     judgments = sorted(v["subject"] for v in clues.values() if v["model"] == "judgment-unexecuted")
