@@ -12,7 +12,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,9 +71,48 @@ class AgencyIn(BaseModel):
     contacts: list[ContactIn] = Field(default_factory=list)
 
 
+#: The agency registry of a province is a few hundred kilobytes.
+MAX_REGISTRY_BYTES = 20_000_000
+
+
 def load_registry_file(path: Path) -> list[AgencyIn]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [AgencyIn.model_validate(item) for item in data.get("agencies", [])]
+    """The agencies of a registry YAML file, read strictly (:func:`schemas.textfile.loads_yaml_strict`).
+
+    Raises :class:`schemas.textfile.UnreadableFile` when the file cannot be read as a registry at all (its line
+    named), :class:`RegistryEntryError` listing every entry that breaks the contract.
+    """
+    from pydantic import ValidationError
+
+    from hub.registry.errors import field_path
+    from schemas.textfile import UnreadableFile, loads_yaml_strict, read_text
+
+    text, _encoding = read_text(path, max_bytes=MAX_REGISTRY_BYTES)
+    data = loads_yaml_strict(text) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("agencies", []), list):
+        raise UnreadableFile(
+            "机关名录须为含 agencies 列表的映射", "the agency registry must be a mapping with an 'agencies' list"
+        )
+    items: list[AgencyIn] = []
+    problems: list[str] = []
+    for index, item in enumerate(data.get("agencies") or []):
+        try:
+            items.append(AgencyIn.model_validate(item))
+        except ValidationError as exc:
+            problems.extend(
+                f"agencies[{index}].{field_path(err['loc'])}: {err['msg']}"
+                for err in exc.errors(include_url=False, include_input=False)
+            )
+    if problems:
+        raise RegistryEntryError(problems)
+    return items
+
+
+class RegistryEntryError(ValueError):
+    """Entries of an agency registry that break the contract: ``agencies[i].field: reason`` each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 def import_agencies(session: Session, items: list[AgencyIn], actor: str = "cli") -> dict[str, int]:

@@ -38,6 +38,7 @@ __all__ = [
     "detect_encoding",
     "json_line",
     "loads_strict",
+    "loads_yaml_strict",
     "open_binary",
     "open_text",
     "read_text",
@@ -413,6 +414,70 @@ def json_line(line: TextLine, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[dict[
     if not isinstance(value, dict):
         return None, LineProblem("json.not_object", "每行须为一个 JSON 对象", "each line must be a JSON object")
     return value, None
+
+
+# --- YAML ------------------------------------------------------------------------------------------------
+
+
+def loads_yaml_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A YAML document (safe types only) without the traps of hand-edited configuration files.
+
+    Refused with :class:`UnreadableFile` naming the line: a syntax error; an alias (``*name`` — a ten-level
+    "billion laughs" document is a few hundred bytes that expand to 10^9 nodes for whoever walks it); a key
+    given twice in one mapping (PyYAML would silently keep the last); nesting deeper than ``max_depth``.
+    """
+    import yaml
+
+    class _Strict(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise _YamlRefused(
+                    mark.line + 1, "含别名（*name），不予展开", "holds an alias (*name); aliases are refused"
+                )
+            self._depth = getattr(self, "_depth", 0) + 1
+            try:
+                if self._depth > max_depth:
+                    mark = self.peek_event().start_mark
+                    raise _YamlRefused(
+                        mark.line + 1, f"嵌套过深（超过 {max_depth} 层）", f"nested deeper than {max_depth}"
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, str | int | float | bool) and key in seen:
+                    raise _YamlRefused(
+                        key_node.start_mark.line + 1,
+                        f"键“{_shown_key(str(key))}”重复",
+                        f"duplicate key {str(key)[:40]!r}",
+                    )
+                seen.add(key) if isinstance(key, str | int | float | bool) else None
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=_Strict)
+    except _YamlRefused as exc:
+        raise UnreadableFile(f"第 {exc.line} 行{exc.zh}", f"line {exc.line} {exc.en}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise UnreadableFile(
+            f"第 {line} 行不是合法的 YAML：{getattr(exc, 'problem', '') or ''}",
+            f"line {line} is not valid YAML: {getattr(exc, 'problem', '') or type(exc).__name__}",
+        ) from None
+    except RecursionError:
+        raise UnreadableFile("YAML 嵌套过深", "YAML nested too deeply") from None
+
+
+class _YamlRefused(Exception):
+    def __init__(self, line: int, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.line, self.zh, self.en = line, zh, en
 
 
 # --- CSV -------------------------------------------------------------------------------------------------

@@ -193,21 +193,27 @@ def show_cmd(
 
 @agencies_app.command("import")
 def agencies_import_cmd(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="机关名录 YAML 文件 / the agency registry (YAML)"
-    ),
+    file: Path = typer.Argument(..., help="机关名录 YAML 文件 / the agency registry (YAML)"),
 ) -> None:
-    """导入机关名录 YAML / import an agency registry (YAML), idempotently."""
-    from pydantic import ValidationError
+    """导入机关名录 YAML / import an agency registry (YAML), idempotently.
 
-    from hub.agencies import import_agencies, load_registry_file
+    Exit status: 0 imported; 1 an entry breaks the contract (each listed, nothing imported); 2 the file cannot
+    be read as a registry (missing, binary, not YAML, aliases or duplicate keys — the line named).
+    """
+    from hub.agencies import RegistryEntryError, import_agencies, load_registry_file
     from hub.store import session_scope
+    from schemas.textfile import UnreadableFile
 
     try:
         items = load_registry_file(file)
-    except ValidationError as exc:
-        err_console.print(f"机关名录格式错误 / invalid agency registry: {exc}")
-        raise typer.Exit(1) from exc
+    except UnreadableFile as exc:
+        err_console.print(f"[red]无法读取机关名录 / cannot read the agency registry {file}: {exc}[/red]")
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    except RegistryEntryError as exc:
+        err_console.print("[red]机关名录条目有误，未导入 / invalid agency registry entries, nothing imported:[/red]")
+        for problem in exc.problems:
+            err_console.print(f"  {problem}")
+        raise typer.Exit(1) from None
     with session_scope() as session:
         counts = import_agencies(session, items)
     console.print(

@@ -32,7 +32,7 @@ from schemas.identifiers import (
     validate_id_number,
     validate_region_code,
 )
-from schemas.textfile import UnreadableFile, open_text
+from schemas.textfile import UnreadableFile, loads_yaml_strict, open_text
 from schemas.values import parse_area_mu, parse_date, parse_money_yuan
 from sla.notice import NoticeError, parse_notice
 
@@ -87,6 +87,7 @@ TARGETS: list[Target] = [
     Target("doc_number", validate_doc_number, (InvalidValue,)),
     Target("registry_line", _registry_line, ()),
     Target("calendar_notice", parse_notice, (NoticeError,)),
+    Target("yaml_strict", loads_yaml_strict, (UnreadableFile,)),
     # Whole files through the file entry points: only "the file as a whole is unreadable" may be raised.
     Target("registry_file", _registry_file, (UnreadableFile,), takes_bytes=True),
     Target("validate_jsonl", lambda data: _validate_file(data, ".jsonl"), (FileFormatError,), takes_bytes=True),

@@ -8,6 +8,7 @@ duplicate keys, stray quotes, long lines and every line ending — and fed to ea
 * ``pilhub validate`` (:func:`hub.ingest.file_check.check_file`) for JSON Lines, CSV and would-be XLSX,
 * ``pilhub records load`` (the CLI on a real store),
 * ``pilhub calendar parse`` (a State Council notice as plain text),
+* ``pilhub agencies import`` (the agency registry as YAML),
 * the shared reader :func:`schemas.textfile.open_text` with a small line limit.
 
 The contract: either the whole file is refused up front (:class:`~schemas.textfile.UnreadableFile` → exit 2)
@@ -215,3 +216,16 @@ def test_calendar_parse_never_tracebacks(tmp_path_factory, data: bytes) -> None:
     result = CliRunner().invoke(app, ["calendar", "parse", str(path), "--json"])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code in (0, 2), result.output
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=hostile_files(),
+    yaml_piece=st.sampled_from(["", "agencies:\n- {code: 330800-sl, name: 衢州市水利局}\n", "a: &a [1]\nb: *a\n"]),
+)
+def test_agencies_import_never_tracebacks(use_store: str, tmp_path_factory, data: bytes, yaml_piece: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("agencies") / "agencies.yaml"
+    path.write_bytes(yaml_piece.encode() + data)
+    result = CliRunner().invoke(app, ["agencies", "import", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), result.output

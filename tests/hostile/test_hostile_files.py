@@ -418,3 +418,52 @@ def test_calendar_unreadable_notice_is_exit_2(use_store: str, tmp_path: Path, da
         result = runner.invoke(app, command)
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), (command, result.output)
         assert said in result.output and any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
+
+
+# --- agencies import (YAML) ------------------------------------------------------------------------------
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (BILLION_LAUGHS, "alias"),
+        ("agencies:\n  - code: 330800-sl\n    code: 330800-zf\n    name: 衢州市水利局\n", "duplicate key"),
+        ("agencies: [\n  {code: x\n", "not valid YAML"),
+        ("- just\n- a list\n", "mapping"),
+        ("agencies:\n" + "  " * 1 + "- " + "[" * 200 + "]" * 200 + "\n", "nested"),
+    ],
+)
+def test_agency_registry_traps_are_exit_2_naming_the_line(use_store: str, tmp_path: Path, text: str, said: str) -> None:
+    path = tmp_path / "agencies.yaml"
+    path.write_text(text, encoding="utf-8")
+    started = tracemalloc.start() or None
+    result = runner.invoke(app, ["agencies", "import", str(path)])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert started is None and peak < 50_000_000
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    said_text = " ".join(result.output.split())  # the console wraps long lines
+    assert said in said_text and any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
+
+
+def test_agency_registry_bad_entries_are_listed_with_their_index(use_store: str, tmp_path: Path) -> None:
+    from hub.samples import SAMPLE_AGENCIES
+
+    text = SAMPLE_AGENCIES.read_text(encoding="utf-8") + "- {code: 330800-xx}\n"
+    path = tmp_path / "agencies.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["agencies", "import", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "agencies[" in result.output and ".name" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("data", [b"\x00binary\x00" * 20, "agencies: []\n".encode("utf-32"), b"\xff\xfe\x00"])
+def test_agency_registry_unreadable_bytes_are_exit_2(use_store: str, tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "agencies.yaml"
+    path.write_bytes(data)
+    result = runner.invoke(app, ["agencies", "import", str(path)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
