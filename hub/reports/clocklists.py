@@ -35,8 +35,8 @@ VIEWS: dict[str, tuple[str, ...]] = {
 #: States a ``state`` filter may name.
 LIST_STATES: tuple[str, ...] = ("due_soon", "calendar_missing", "breached", "escalated")
 #: States worth listing: what a list may show, plus running clocks (a short period may be due within the week
-#: before its due-soon window opens).
-_OPEN_STATES: tuple[str, ...] = (*LIST_STATES, "running")
+#: before its due-soon window opens) and suspended ones (中止: the supervisor checks whether to resume).
+_OPEN_STATES: tuple[str, ...] = (*LIST_STATES, "running", "suspended")
 KINDS: tuple[str, ...] = ("reply", "rectification", "follow_up", "announcement")
 _CHUNK = 500
 

@@ -11,7 +11,9 @@ exactly one section, in this order:
 2. ``due`` — not yet breached, official deadline within ``due_days`` (7) days, soonest first;
 3. ``calendar_missing`` — deadline provisional because the official holiday calendar of its year is not
    loaded: never judged on a guessed calendar, so the supervisor sees the range and the year to load;
-4. ``long_standing`` — breached before ``since``, the most recent first (the oldest at the bottom).
+4. ``long_standing`` — breached before ``since``, the most recent first (the oldest at the bottom);
+5. ``suspended`` — clocks a procurator suspended (中止) for an objective obstacle: not running, listed so that
+   someone decides when they resume.
 
 Counts per district and per agency are over the same items, so the numbers next to the lists add up.
 The clock states themselves come from :func:`hub.reports.clocklists.evaluate_clocks` — the escalation
@@ -38,6 +40,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "due": ("7日内到期", "due within 7 days"),
     "calendar_missing": ("期限待定：所在年度官方节假日安排未载入", "deadline provisional: holiday calendar not loaded"),
     "long_standing": ("长期超期", "long-standing breaches"),
+    "suspended": ("中止计时，待恢复", "suspended, waiting to resume"),
 }
 BREACHED = ("breached", "escalated")
 DEFAULT_LOOKBACK_DAYS = 7
@@ -87,6 +90,8 @@ def _section(h: Hit, q: MorningQuery) -> str | None:
         return "new" if changed >= q.since else "long_standing"
     if state == "calendar_missing":
         return "calendar_missing"
+    if state == "suspended":
+        return "suspended"
     deadline = h.dates.deadline_official
     if state in ("due_soon", "running") and deadline is not None and (deadline - q.as_of).days <= q.due_days:
         return "due"
@@ -114,6 +119,7 @@ def morning(session: Session, q: MorningQuery) -> dict[str, Any]:
     grouped["due"].sort(key=lambda h: (h.dates.deadline_official or dt.date.max, *tie(h)))
     grouped["calendar_missing"].sort(key=lambda h: (h.dates.deadline_official or dt.date.max, *tie(h)))
     grouped["long_standing"].sort(key=lambda h: (h.ev.days_overdue or 0, *tie(h)))
+    grouped["suspended"].sort(key=lambda h: (h.dates.deadline_official or dt.date.max, *tie(h)))
 
     sections = []
     by_district: dict[str, Counter[str]] = {}

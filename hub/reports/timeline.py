@@ -68,6 +68,9 @@ CLOCK_STATE_LABELS = {
     "escalated": "已升级",
     "closed": "已关闭",
     "calendar_missing": "期限待定（日历缺失）",
+    "no_statutory_period": "当时当地无法定回复期限（不认定超期）",
+    "withdrawn": "检察建议已撤回",
+    "suspended": "中止计时",
 }
 
 RECIPIENT_LABELS = {

@@ -11,13 +11,13 @@ AS_OF = "2026-11-23"
 
 def test_morning_sections_hold_each_clock_once_and_counts_add_up(client: Any, tokens: Any, bearer: Any) -> None:
     body = client.get("/api/v1/morning", params={"as_of": AS_OF}, headers=bearer(tokens.admin)).json()
-    assert [s["key"] for s in body["sections"]] == ["new", "due", "calendar_missing", "long_standing"]
+    assert [s["key"] for s in body["sections"]] == ["new", "due", "calendar_missing", "long_standing", "suspended"]
     assert body["since"] == "2026-11-16"  # default: the last 7 days
     keys = [i["clock_key"] for s in body["sections"] for i in s["items"]]
     assert keys and len(keys) == len(set(keys)) == body["total"]
     for name, rows in (("district", body["by_district"]), ("agency", body["by_agency"])):
         assert sum(r["total"] for r in rows) == body["total"], name
-        for key in ("new", "due", "calendar_missing", "long_standing"):
+        for key in ("new", "due", "calendar_missing", "long_standing", "suspended"):
             section = next(s for s in body["sections"] if s["key"] == key)
             assert sum(r[key] for r in rows) == section["total"]
     per_district = Counter(i["district"] for s in body["sections"] for i in s["items"])

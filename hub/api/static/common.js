@@ -72,7 +72,8 @@ var pilhub = (function () {
 
   api.STATE_LABELS = {
     pending: "未开始", running: "计时中", due_soon: "即将到期", met: "按期完成", met_late: "逾期完成",
-    breached: "已超期", escalated: "已升级", closed: "已关闭", calendar_missing: "期限待定（日历缺失）"
+    breached: "已超期", escalated: "已升级", closed: "已关闭", calendar_missing: "期限待定（日历缺失）",
+    no_statutory_period: "无法定期限", withdrawn: "已撤回", suspended: "中止计时"
   };
   api.KIND_LABELS = { reply: "书面回复", rectification: "承诺整改", follow_up: "回头看", announcement: "公告期间" };
 

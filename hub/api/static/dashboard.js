@@ -145,22 +145,26 @@
     });
   }
 
+  var SHORT = { "new": "新超期/升级", due: "7日内到期", calendar_missing: "期限待定", long_standing: "长期超期", suspended: "中止" };
+
   function renderCounts(id, rows, nameKey, nameLabel) {
     var table = $(id);
+    var keys = data.sections.map(function (s) { return s.key; }).concat(["total"]);
     table.tHead.textContent = "";
     var hr = table.tHead.insertRow();
-    [nameLabel, "新超期/升级", "7日内到期", "期限待定", "长期超期", "合计"].forEach(function (h) { hr.appendChild(el("th", h)); });
+    hr.appendChild(el("th", nameLabel));
+    keys.forEach(function (k) { hr.appendChild(el("th", k === "total" ? "合计" : (SHORT[k] || k), "n")); });
     var body = table.tBodies[0];
     body.textContent = "";
     rows.forEach(function (r) {
       var tr = body.insertRow();
       tr.dataset.name = r[nameKey];
       tr.appendChild(el("td", r[nameKey]));
-      ["new", "due", "calendar_missing", "long_standing", "total"].forEach(function (k) {
-        tr.appendChild(el("td", String(r[k]), "n" + (k === "new" && r[k] ? " hot" : "")));
+      keys.forEach(function (k) {
+        tr.appendChild(el("td", String(r[k] || 0), "n" + (k === "new" && r[k] ? " hot" : "") + (k === "total" ? " total" : "")));
       });
     });
-    if (!rows.length) { var e = body.insertRow(); e.className = "empty"; var td = e.insertCell(); td.colSpan = 6; td.textContent = "无 / none"; }
+    if (!rows.length) { var e = body.insertRow(); e.className = "empty"; var td = e.insertCell(); td.colSpan = keys.length + 1; td.textContent = "无 / none"; }
   }
 
   function loadMorning() {
