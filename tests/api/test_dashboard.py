@@ -198,6 +198,7 @@ def test_a_case_id_leads_to_the_case_timeline_in_one_click(
     assert "法释〔2018〕6号第21条" in deadline
     clock = page.locator("#clocks .clock").first.inner_text()
     assert "起算日" in clock and "届满日" in clock  # the computation, step by step
+    assert page.locator("#clocks .sla .sla-fill").count() >= 1  # each started clock drawn from start to deadline
     text = page.locator("body").inner_text()
     assert not [v for v in personal_values if v in text]
 

@@ -75,7 +75,39 @@
     return ul;
   }
 
+  function days(a, b) { return Math.round((Date.parse(b) - Date.parse(a)) / 86400000); }
+
+  /** The clock as a bar from its start to its deadline (ServiceNow-style SLA bar): elapsed share, the as-of
+   * day, and the part past the deadline in red. Dates only; the explanation below says why each is what it is. */
+  function slaBar(k, asOf) {
+    if (!k.start_on || !k.deadline_official) { return null; }
+    var end = k.resolved_on || asOf;
+    var total = Math.max(1, days(k.start_on, k.breach_after || k.deadline_official));
+    var used = Math.max(0, days(k.start_on, end));
+    var wrap = el("div", null, "sla");
+    wrap.dataset.clockKey = k.clock_key;
+    var track = el("div", null, "sla-track");
+    var scale = Math.max(total, used);
+    var fill = el("div", null, "sla-fill sla-" + k.state);
+    fill.style.width = (100 * Math.min(used, total) / scale).toFixed(1) + "%";
+    track.appendChild(fill);
+    if (used > total) {
+      var over = el("div", null, "sla-over");
+      over.style.left = (100 * total / scale).toFixed(1) + "%";
+      over.style.width = (100 * (used - total) / scale).toFixed(1) + "%";
+      track.appendChild(over);
+    }
+    wrap.appendChild(track);
+    var when = k.resolved_on ? "完成于 / done " + k.resolved_on : "截至 / as of " + asOf;
+    wrap.appendChild(el("div", k.start_on + " 起算 · 已用 " + Math.min(used, 99999) + " / " + total + " 日 · " + when +
+      " · 届满 " + k.deadline_official + (k.breach_after && k.breach_after !== k.deadline_official ? "（" + k.breach_after + "）" : ""), "sla-caption"));
+    return wrap;
+  }
+
+  var asOfDate = "";
+
   function renderClocks(t) {
+    asOfDate = t.as_of;
     var box = $("clocks");
     t.clocks.forEach(function (k) {
       var div = el("div", null, "clock");
@@ -84,6 +116,8 @@
       var title = k.kind_label.split(" / ")[0] + (k.rec_number ? " · " + k.rec_number : "") + (k.agency ? " · " + k.agency : "");
       div.appendChild(el("h3", [title + " ", el("span", k.state_label + (k.days_overdue ? "，超期 " + k.days_overdue + " 日" :
         (k.days_left !== null && k.days_left !== undefined ? "，剩 " + k.days_left + " 日" : "")), "state-" + k.state)]));
+      var bar = slaBar(k, asOfDate);
+      if (bar) { div.appendChild(bar); }
       var ex = k.explanation || {};
       if (ex.rule) { div.appendChild(el("p", "依据 / rule：" + ex.rule, "rule")); }
       if (ex.start) { div.appendChild(el("p", ex.start, "rule")); }
