@@ -65,10 +65,11 @@ def link(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from hub.matching.batch_io import read_cases, read_labels, read_records, write_links
+    from hub.matching.batch_io import BatchInputError, read_cases, read_labels, read_records, write_links
     from hub.matching.engine import LinkageEngine
     from hub.matching.evaluate import evaluate
     from hub.matching.model import LinkageModel
+    from schemas.textfile import LineProblem
 
     err = Console(stderr=True)
     stages = ["read", "normalise", "train u", "block", "compare", "train m (EM)", "score", "write"]
@@ -98,8 +99,22 @@ def link(
             t.review = review_threshold
         if t.review > t.link:
             raise typer.BadParameter("--review-threshold must not exceed --link-threshold")
-        cases_t = read_cases(cases)
-        records_t = read_records(records)
+        skipped: list[int] = []
+
+        def on_skip(path: Path, number: int, problem: LineProblem) -> None:
+            skipped.append(number)
+            if len(skipped) <= 20:
+                err.print(f"[yellow]跳过 skipped[/yellow] {path} 第{number}行 line {number}: {problem}")
+
+        try:
+            cases_t = read_cases(cases, on_skip)
+            records_t = read_records(records, on_skip)
+        except BatchInputError as exc:
+            progress.stop()
+            err.print(f"[red]无法读取输入文件 / cannot read an input file: {exc}[/red]")
+            raise typer.Exit(2) from None
+        if len(skipped) > 20:
+            err.print(f"……共跳过 {len(skipped)} 行 / {len(skipped)} lines skipped in all")
         batch = engine.prepare(cases_t, records_t)
         if model_path is None:
             engine.train(batch)

@@ -16,7 +16,7 @@ written as a number, say) falls back to Python's json module, slower but forgivi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
+
+from schemas.textfile import LineProblem, UnreadableFile, json_line, open_text
 
 PARTY_TYPE = pa.struct(
     [
@@ -115,39 +117,73 @@ def _read_jsonl(path: Path, schema: pa.Schema) -> pa.Table | None:
             read_options=pajson.ReadOptions(block_size=16 << 20),
             parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowException, OSError):  # malformed, hostile or unreadable: the line-by-line reader says why
         return None
 
 
-def _python_lines(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+class BatchInputError(ValueError):
+    """An input file that cannot be read at all (missing, binary, unknown encoding); message in Chinese and English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en = zh, en
 
 
-def read_cases(path: str | Path) -> pa.Table:
+#: ``on_skip(path, line number, problem)`` — told of every line left out by the line-by-line reader.
+SkipHook = Callable[[Path, int, LineProblem], None]
+
+
+def _python_lines(
+    path: Path, coerce: Callable[[Mapping[str, Any]], dict[str, Any]], on_skip: SkipHook | None
+) -> list[dict[str, Any]]:
+    """The file line by line (bounded lines, encodings, strict JSON — :mod:`schemas.textfile`), when pyarrow
+    refuses it: good lines are kept, every other line is reported to ``on_skip`` and left out."""
+    out: list[dict[str, Any]] = []
+    try:
+        for line in open_text(path):
+            if line.problem is None and not (line.text or "").strip():
+                continue
+            record, problem = json_line(line)
+            if record is not None:
+                try:
+                    out.append(coerce(record))
+                    continue
+                except (AttributeError, TypeError, ValueError):
+                    problem = LineProblem("line.shape", "字段结构不符合格式", "fields do not have the expected shape")
+            if on_skip is not None and problem is not None:
+                on_skip(path, line.number, problem)
+    except UnreadableFile as exc:
+        raise BatchInputError(exc.zh, exc.en) from None
+    return out
+
+
+def read_cases(path: str | Path, on_skip: SkipHook | None = None) -> pa.Table:
     path = Path(path)
     table = _read_jsonl(path, CASE_SCHEMA)
-    return table if table is not None else cases_table(_python_lines(path))
+    if table is not None:
+        return table
+    return pa.Table.from_pylist(_python_lines(path, _coerce_case, on_skip), schema=CASE_SCHEMA)
 
 
-def read_records(path: str | Path) -> pa.Table:
+def read_records(path: str | Path, on_skip: SkipHook | None = None) -> pa.Table:
     path = Path(path)
     table = _read_jsonl(path, RECORD_SCHEMA)
-    return table if table is not None else records_table(_python_lines(path))
+    if table is not None:
+        return table
+    return pa.Table.from_pylist(_python_lines(path, _coerce_record, on_skip), schema=RECORD_SCHEMA)
 
 
-def read_labels(path: str | Path) -> pd.DataFrame:
+def read_labels(path: str | Path, on_skip: SkipHook | None = None) -> pd.DataFrame:
     """Label lines as a DataFrame (record_id, case_id) of true pairs."""
     schema = pa.schema([("record_id", pa.string()), ("case_id", pa.string())])
     table = _read_jsonl(Path(path), schema)
     if table is None:
-        table = pa.Table.from_pylist(
-            [
-                {"record_id": _as_str(o.get("record_id")), "case_id": _as_str(o.get("case_id"))}
-                for o in _python_lines(Path(path))
-            ],
-            schema=schema,
+        rows = _python_lines(
+            Path(path),
+            lambda o: {"record_id": _as_str(o.get("record_id")), "case_id": _as_str(o.get("case_id"))},
+            on_skip,
         )
+        table = pa.Table.from_pylist(rows, schema=schema)
     return table.to_pandas()
 
 

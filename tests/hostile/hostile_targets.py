@@ -23,6 +23,7 @@ from typing import Any
 
 from hub.ingest.file_check import FileFormatError, check_file
 from hub.ingest.record_files import read_record_file
+from hub.matching.batch_io import BatchInputError, read_cases
 from hub.registry.importer import parse_line, read_lines
 from schemas.errors import InvalidValue
 from schemas.identifiers import (
@@ -71,6 +72,11 @@ def _record_file(data: bytes, suffix: str) -> Any:
     return read_record_file(_as_file(data, suffix)).lines
 
 
+def _matching_cases(data: bytes) -> Any:
+    """``pilhub link``'s reading of a cases file (pyarrow first, then line by line)."""
+    return read_cases(_as_file(data, ".jsonl"), lambda *_: None)
+
+
 def _text_lines(data: bytes) -> Any:
     return list(open_text(_as_file(data, ".txt"), max_line_bytes=64))
 
@@ -93,6 +99,7 @@ TARGETS: list[Target] = [
     Target("validate_jsonl", lambda data: _validate_file(data, ".jsonl"), (FileFormatError,), takes_bytes=True),
     Target("validate_csv", lambda data: _validate_file(data, ".csv"), (FileFormatError,), takes_bytes=True),
     Target("text_lines", _text_lines, (UnreadableFile,), takes_bytes=True),
+    Target("matching_cases", _matching_cases, (BatchInputError,), takes_bytes=True),
     Target("record_file_xlsx", lambda data: _record_file(data, ".xlsx"), (FileFormatError,), takes_bytes=True),
 ]
 

@@ -42,6 +42,7 @@ _SEEDS: dict[str, list[str]] = {
         "国务院办公厅关于2024年部分节假日安排的通知\n一、元旦：1月1日放假，与周末连休。\n二、春节：2月10日至17日放假调休，共8天。2月4日（星期日）、2月18日（星期日）上班。"
     ],
     "yaml_strict": ["agencies:\n- code: 330800-sl\n  name: 衢州市水利局\n  region_code: '330800'\n"],
+    "matching_cases": ['{"case_id": "C1", "region_code": "330802", "parties": [{"name": "衢州某公司"}]}'],
     "registry_file": SAMPLE_CASES.read_text(encoding="utf-8").splitlines()[:2],
     "validate_jsonl": ['{"recommendation_number": "柯检行公建〔2018〕3号", "received_date": "2018-03-10"}'],
     "validate_csv": ["recommendation_number,received_date\n柯检行公建〔2018〕3号,2018年3月10日\n"],

@@ -467,3 +467,55 @@ def test_agency_registry_unreadable_bytes_are_exit_2(use_store: str, tmp_path: P
     path.write_bytes(data)
     result = runner.invoke(app, ["agencies", "import", str(path)])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+
+
+# --- link (matching batch files) -------------------------------------------------------------------------
+
+
+def test_link_binary_input_is_exit_2(tmp_path: Path) -> None:
+    binary = tmp_path / "cases.jsonl"
+    binary.write_bytes(b"\x00\xff\xfe binary\x00" * 10)
+    result = runner.invoke(
+        app, ["link", "--cases", str(binary), "--records", str(binary), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "NUL" in " ".join(result.output.split())
+
+
+def test_link_skips_hostile_lines_naming_them_and_keeps_the_good_ones(tmp_path: Path) -> None:
+    from hub.matching.batch_io import read_cases, read_records
+
+    cases = tmp_path / "cases.jsonl"
+    good_case = {
+        "case_id": "C2",
+        "region_code": "330802",
+        "parties": [{"name": "衢州某建材有限公司", "kind": "company"}],
+    }
+    cases.write_bytes(
+        b"\n".join(
+            [
+                b'{"case_id": "C1", "parties": "not a list"}',
+                b"[" * 50_000 + b"]" * 50_000,
+                json.dumps(good_case, ensure_ascii=False).encode(),
+                b'{"case_id": "C3", "case_id": "C4"}',
+                b"\xff\xfe",
+            ]
+        )
+    )
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"record_id": "R1", "party_name": "衢州某建材有限公司"}\n{"record_id": ' + "9" * 5000 + "}\n")
+    skipped: list[tuple[str, int, str]] = []
+    table = read_cases(cases, lambda path, number, problem: skipped.append((path.name, number, problem.code)))
+    assert table.column("case_id").to_pylist() == ["C2"]
+    assert skipped == [
+        ("cases.jsonl", 1, "line.shape"),
+        ("cases.jsonl", 2, "json.too_deep"),
+        ("cases.jsonl", 4, "json.duplicate_key"),
+        ("cases.jsonl", 5, "line.decode"),
+    ]
+    assert read_records(records, lambda *a: skipped.append(a)).num_rows == 1 and len(skipped) == 5
+    result = runner.invoke(
+        app, ["link", "--cases", str(cases), "--records", str(records), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0 and isinstance(result.exception, SystemExit | type(None)), result.output
+    assert "第5行 line 5" in " ".join(result.output.split())
