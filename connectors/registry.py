@@ -9,14 +9,16 @@ touching the hub's code. Adding a connector therefore edits no list: not here, n
 tests (which run over :data:`CONNECTORS`).
 
 A declaration file that does not load is not silently skipped: it is kept in :data:`BROKEN`
-with the error naming its file, line and key; ``get_connector`` of that name raises it,
-``pilhub connectors list`` shows it, and the Airflow DAG file reports it as an import error.
-Two connectors with one name are refused at import.
+with the error naming its file, line and key, logged as an error (Airflow's DAG-processor log
+shows it), ``get_connector`` of that name raises it and ``pilhub connectors list`` shows it and
+exits 1 — while the other connectors keep working. Two connectors with one name are refused
+at import.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import pkgutil
 from pathlib import Path
@@ -29,6 +31,7 @@ from connectors.sdk.spec_file import SPEC_SUFFIXES, load_connector_file
 __all__ = ["BROKEN", "CONNECTORS", "SOURCES", "discover_connectors", "find_stream", "get_connector"]
 
 AGENCIES_DIR = Path(connectors.agencies.__file__).parent
+log = logging.getLogger("connectors.registry")
 
 
 def _declaration_dirs() -> list[Path]:
@@ -66,6 +69,7 @@ def discover_connectors() -> tuple[dict[str, Connector], dict[str, str], dict[st
                 if path.stem in found:
                     raise
                 broken[path.stem] = exc
+                log.error("connector file not loaded: %s", exc)
     return dict(sorted(found.items())), sources, broken
 
 

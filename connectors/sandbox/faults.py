@@ -26,14 +26,18 @@ FAULT_MODES: dict[str, str] = {
     "bad_signatures": "签名损坏或缺失（首次投递）/ damaged or missing signatures on first delivery",
     # The natural-resources gateway's own faults (connectors/sandbox/natural_resources.py).
     "page_size_cap": "每页条数被静默截为 200 / page size silently capped at 200",
-    "moving_records": "分页期间新增、更新记录（按更新时间倒序）/ records inserted and updated while a client pages",
+    "moving_records": "分页期间新增、更新记录（不属于 all）/ records inserted and updated while a client pages (not in all)",
     "shifted_pages": "分页错位（某页提前几条开始）/ a page served starting a few records early",
     "body_throttle": "HTTP 200 携带限流代码 / HTTP 200 carrying a throttle code",
-    "bad_records": "源数据错误记录（每次都错）/ records malformed at the source, on every delivery",
+    "bad_records": "源数据错误记录，每次都错（不属于 all）/ records malformed at the source, every time (not in all)",
     "missing_records": "total 计入但从不返回的记录（不属于 all）/ records counted but never served (not in all)",
 }
-#: Modes ``all`` leaves out: no pull can survive them, a pull can only report them (ends ``incomplete``).
-NOT_IN_ALL = frozenset({"missing_records"})
+#: Modes ``all`` leaves out. ``all`` is every fault after which the agency's data are still what a clean
+#: pull stores (a faulty pull plus re-runs must store exactly that); these change the data or defeat any
+#: pull and are switched on by name: ``moving_records`` (the agency edits while you page: compare with its
+#: truth), ``bad_records`` (bad at the source: quarantined on every pull), ``missing_records`` (a pull
+#: can only report it: ``incomplete``).
+NOT_IN_ALL = frozenset({"moving_records", "bad_records", "missing_records"})
 
 
 def expand(modes: tuple[str, ...] | list[str] | set[str] | None) -> frozenset[str]:

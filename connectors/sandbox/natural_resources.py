@@ -13,16 +13,20 @@ Its own fault modes (in :data:`connectors.sandbox.faults.FAULT_MODES`, switched 
   echoes what was asked and the offsets follow the cap);
 * ``moving_records`` — while a client pages, the bureau enters new records and updates
   old ones (both stamped with the same second), so on a newest-first list everything
-  shifts down under the client; a bounded number of rounds, then the list is still;
+  shifts down under the client; a bounded number of rounds, then the list is still
+  (not part of ``all``: the data change, so compare with :meth:`~NaturalResourcesSystem.truth`);
 * ``shifted_pages`` — a page served once starting a few records early (a cache keyed on
   another page size), so it overlaps the previous page and the last records of the page
   are not in it;
 * ``body_throttle`` — HTTP 200 carrying ``{"code": 4290, "msg": "接口调用频率超限…"}``;
 * ``bad_records`` — some records are malformed at the source, on every delivery (an
-  impossible date, an unknown region code, an area written ``约5``);
+  impossible date, an unknown region code, an area written ``约5``) (not part of ``all``:
+  a clean pull does not see them);
 * ``missing_records`` — some records are counted in ``data.total`` but never served (a
   permission filter gone wrong): a pull can only prove that it is **incomplete**. Not part
   of ``all``: a pull cannot survive it, only report it.
+
+Every fault a pull can survive: ``all`` plus ``moving_records`` and ``bad_records``.
 
 Transport faults (5xx, 429, timeouts, truncated bodies, wrong charsets) come from the
 server as for every system. :meth:`NaturalResourcesSystem.truth` is the ground truth — the
@@ -41,7 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.sandbox import credentials
-from connectors.sandbox.natural_resources_data import STREAMS, new_record, update_time
+from connectors.sandbox.natural_resources_data import ENDPOINTS, ID_FIELD, new_record, update_time
 from connectors.sandbox.server import AgencySystem, SandboxRequest, SandboxResponse, json_response
 
 __all__ = ["NaturalResourcesSystem", "canonical_query", "sign", "string_to_sign"]
@@ -65,9 +69,9 @@ OK, BAD_REQUEST, UNKNOWN_APP, BAD_SIGNATURE, STALE_TIMESTAMP, REPLAYED, THROTTLE
 )
 #: Permanently bad fields per stream (``bad_records``): field → value served instead.
 BAD_FIELDS = {
-    "tdwfaj": ("立案日期", "2019-02-30"),
-    "kcwfaj": ("行政区划代码", "339999"),
-    "xfys": ("修复面积（亩）", "约5"),
+    "land_cases": ("立案日期", "2019-02-30"),
+    "mining_cases": ("行政区划代码", "339999"),
+    "restoration_acceptances": ("修复面积（亩）", "约5"),
 }
 
 
@@ -101,7 +105,7 @@ class NaturalResourcesSystem(AgencySystem):
         super().__init__(*args, **kwargs)
         # The bureau's live tables (mutable under moving_records): stream → id → record.
         self.live: dict[str, dict[str, dict[str, Any]]] = {
-            stream: {r[STREAMS[stream]]: dict(r) for r in self.records.get(stream, [])} for stream in STREAMS
+            stream: {r[ID_FIELD]: dict(r) for r in self.records.get(stream, [])} for stream in ENDPOINTS.values()
         }
         self.nonces: set[str] = set()
         self.list_requests = 0
@@ -111,7 +115,7 @@ class NaturalResourcesSystem(AgencySystem):
         self.throttled = 0
         self.auth_failures = 0
         self._shifted: set[str] = set()
-        self.hidden = {stream: self._hidden_ids(stream) for stream in STREAMS}
+        self.hidden = {stream: self._hidden_ids(stream) for stream in ENDPOINTS.values()}
 
     # --- configuration and ground truth ---------------------------------------------------
 
@@ -123,7 +127,7 @@ class NaturalResourcesSystem(AgencySystem):
         }
 
     def truth(self, stream: str) -> dict[str, dict[str, Any]]:
-        """The records of ``stream`` as they now are (inserts and updates applied), by 业务编号."""
+        """The records of ``stream`` (``land_cases`` …) as they now are (inserts and updates applied), by 业务编号."""
         with self.lock:
             return {rid: dict(r) for rid, r in self.live[stream].items()}
 
@@ -178,8 +182,8 @@ class NaturalResourcesSystem(AgencySystem):
             return self._envelope(*problem)
         if request.path == f"{PREFIX}/ping":
             return self._envelope(OK, "成功", {"version": "1.3"})
-        stream = request.path.removeprefix(f"{PREFIX}/")
-        if not request.path.startswith(f"{PREFIX}/") or stream not in STREAMS:
+        stream = ENDPOINTS.get(request.path.removeprefix(f"{PREFIX}/"))
+        if not request.path.startswith(f"{PREFIX}/") or stream is None:
             return json_response({"code": 4040, "msg": "接口不存在", "data": None}, 404)
         with self.lock:
             self.list_requests += 1
@@ -211,7 +215,7 @@ class NaturalResourcesSystem(AgencySystem):
 
     def _page(self, stream: str, page: int, size: int, since: str | None, until: str | None) -> SandboxResponse:
         effective = min(size, PAGE_SIZE_CAP if self.plan.on("page_size_cap") else PAGE_SIZE_MAX)
-        id_field = STREAMS[stream]
+        id_field = ID_FIELD
         with self.lock:
             rows = [
                 r
@@ -235,7 +239,7 @@ class NaturalResourcesSystem(AgencySystem):
         return self._envelope(OK, "成功", {"total": total, "pageNum": page, "pageSize": size, "list": served})
 
     def _deliver(self, stream: str, record: dict[str, Any]) -> dict[str, Any]:
-        if self.plan.on("bad_records") and _hit(f"bad:{record[STREAMS[stream]]}", 23, 5):
+        if self.plan.on("bad_records") and _hit(f"bad:{record[ID_FIELD]}", 23, 5):
             field, value = BAD_FIELDS[stream]
             return {**record, field: value}
         return dict(record)
@@ -243,21 +247,20 @@ class NaturalResourcesSystem(AgencySystem):
     def _mutate(self, stream: str) -> None:
         """One round: a new record and an update of an old one, both in the same second of the bureau's clock."""
         with self.lock:
-            if self.mutation_rounds >= MUTATION_ROUNDS * len(STREAMS):
+            if self.mutation_rounds >= MUTATION_ROUNDS * len(ENDPOINTS):
                 return
             self.mutation_rounds += 1
             moment = CLOCK_START + timedelta(seconds=self.mutation_rounds)
             record = new_record(stream, self.mutation_rounds, self.dataset.seed, moment)
-            rid = record[STREAMS[stream]]
+            rid = record[ID_FIELD]
             self.live[stream][rid] = record
             self.inserted.append(f"{stream}:{rid}")
-            older = sorted(self.live[stream].values(), key=lambda r: (r["更新时间"], r[STREAMS[stream]]))
+            older = sorted(self.live[stream].values(), key=lambda r: (r["更新时间"], r[ID_FIELD]))
             target = older[(self.mutation_rounds * 7919) % max(1, len(older) // 2)]
-            target = self.live[stream][target[STREAMS[stream]]]
-            if stream == "xfys":
+            if stream == "restoration_acceptances":
                 target["验收结论"] = "验收合格"
                 target["验收意见"] = "整改后复验合格"
             else:
                 target["案件状态"] = "已结案"
             target["更新时间"] = update_time(moment)
-            self.updated.append(f"{stream}:{target[STREAMS[stream]]}")
+            self.updated.append(f"{stream}:{target[ID_FIELD]}")

@@ -17,10 +17,12 @@ from typing import Any
 
 from connectors.sandbox.dataset import DISTRICTS, _Builder, _clamp, _rand_day, name_variant
 
-__all__ = ["STREAMS", "build", "new_record", "update_time"]
+__all__ = ["ENDPOINTS", "ID_FIELD", "build", "new_record", "update_time"]
 
-#: stream → its id field; the endpoint is ``/zrzy/api/v1/<stream>`` (土地违法案件, 矿产违法案件, 修复验收).
-STREAMS = {"tdwfaj": "业务编号", "kcwfaj": "业务编号", "xfys": "业务编号"}
+#: The gateway's lists (``/zrzy/api/v1/<endpoint>``) and the data set's streams they serve.
+ENDPOINTS = {"tdwfaj": "land_cases", "kcwfaj": "mining_cases", "xfys": "restoration_acceptances"}
+#: Every list's id field.
+ID_FIELD = "业务编号"
 LAND_TYPES = ["非法占地", "非法占用耕地", "未批先建", "非法转让土地", "擅自改变土地用途", "破坏耕地"]
 MINING_TYPES = ["无证开采", "越界开采", "非法收购销售矿产品", "破坏性开采"]
 STATUSES = ["已立案", "已作出处罚决定", "已执行", "已结案", "已移送司法机关"]
@@ -152,7 +154,7 @@ def build(b: _Builder) -> dict[str, list[dict[str, Any]]]:
             miner = b.extra_person() if rng.random() < 0.5 else b.extra_company()
             mining.append(_mining_case(b, miner, _rand_day(rng), ""))
     acceptances = [_acceptance(b, case, "") for case in land + mining if rng.random() < 0.45]
-    return {"tdwfaj": land, "kcwfaj": mining, "xfys": acceptances}
+    return {"land_cases": land, "mining_cases": mining, "restoration_acceptances": acceptances}
 
 
 def new_record(stream: str, n: int, seed: int, moment: datetime) -> dict[str, Any]:
@@ -160,9 +162,9 @@ def new_record(stream: str, n: int, seed: int, moment: datetime) -> dict[str, An
     b = _Builder(seed * 1000 + n, 1)
     party = b.extra_person() if n % 2 else b.extra_company()
     day = moment.date()
-    if stream == "kcwfaj":
+    if stream == "mining_cases":
         record = _mining_case(b, party, day, f"N{n}")
-    elif stream == "xfys":
+    elif stream == "restoration_acceptances":
         record = _acceptance(b, _land_case(b, party, day - timedelta(days=200), ""), f"N{n}")
     else:
         record = _land_case(b, party, day, f"N{n}")
