@@ -1,6 +1,7 @@
 """水利局 (衢州市水利局): replies to recommendations and delivery receipts; JSON, page numbers, API key.
 
-The walk-through example of docs/adding-a-connector.md — this file is the whole connector.
+The smallest connector written as a Python module (docs/adding-a-connector.md §11) — this file is
+the whole connector; shared stream settings live in one ``ResourceDefaults``.
 """
 
 from connectors.agencies.replies import attachments
