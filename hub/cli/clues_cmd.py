@@ -114,7 +114,12 @@ def list_cmd(
         if as_json:
             print(json.dumps([{**clue_json(c), "holds": c.holds} for c in clues], ensure_ascii=False, indent=1))
             return
-        table = Table("线索 key", "状态 status", "成立 holds", "证据 evidence", "首次 first", "最近 last")
+        from hub.cli.output import add_id_column
+
+        table = Table()
+        add_id_column(table, "线索 key", [c.key for c in clues])  # a key cut short cannot be passed to `clues show`
+        for header in ("状态 status", "成立 holds", "证据 evidence", "首次 first", "最近 last"):
+            table.add_column(header, overflow="fold")
         for c in clues:
             table.add_row(
                 c.key,

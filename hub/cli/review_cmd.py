@@ -44,12 +44,22 @@ def review_list(limit: int = typer.Option(50, min=1, help="最多显示条数 / 
             .order_by(RecordLink.score.desc())
             .limit(limit)
         ).all()
-        table = Table("ID", "案件 case", "记录 record", "得分 score", "依据 agreeing fields")
+        from hub.cli.output import add_id_column
+        from hub.reports.timeline import COMPARISON_LABELS
+
+        table = Table()
+        add_id_column(table, "ID", [str(r[0].id) for r in rows])
+        add_id_column(table, "案件 case", [r[1] for r in rows])  # identifiers whole, never "KC-2017-0…"
+        table.add_column("记录 record", overflow="fold")
+        table.add_column("得分 score", justify="right")
+        table.add_column("依据 agreeing fields", overflow="fold")
         for link, case_id, kind, agency, source_id in rows:
+            # The comparisons that counted for the pair (explanations name them "comparison"), in Chinese.
             agree = [
-                c.get("field") or c.get("name")
+                COMPARISON_LABELS.get(name, name)
                 for c in (link.explanation or {}).get("comparisons", [])
-                if (c.get("weight") or 0) > 0
+                if isinstance(c.get("total"), int | float) and c["total"] > 0
+                for name in [c.get("comparison") or c.get("field") or c.get("name")]
             ]
             table.add_row(
                 str(link.id),
