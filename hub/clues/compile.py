@@ -94,7 +94,20 @@ def normalise_key(expr: ColumnElement[Any], key_type: str) -> ColumnElement[Any]
 
 
 def kind_filter(kind_column: ColumnElement[str], patterns: tuple[str, ...]) -> ColumnElement[bool]:
-    """``kind = …`` for names, ``kind LIKE …`` for patterns with ``*`` / ``?``."""
+    """``kind IN (…)``: patterns (``*`` / ``?``) expand to the registered kinds they match — the loader stores
+    no other kind — so the database can use the index on ``kind``; a pattern matching none stays a ``LIKE``."""
+    from fnmatch import fnmatchcase
+
+    from schemas.registry import RECORD_KINDS
+
+    expanded: list[str] = []
+    for pattern in patterns:
+        if "*" in pattern or "?" in pattern:
+            matched = sorted(k for k in RECORD_KINDS if fnmatchcase(k, pattern))
+            expanded.extend(matched or [pattern])
+        else:
+            expanded.append(pattern)
+    patterns = tuple(dict.fromkeys(expanded))
     exact = [p for p in patterns if "*" not in p and "?" not in p]
     parts: list[ColumnElement[bool]] = []
     if exact:
