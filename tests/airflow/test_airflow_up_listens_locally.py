@@ -90,3 +90,12 @@ def test_airflow_up_listens_only_on_localhost(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(up.pid, signal.SIGKILL)
             up.wait(timeout=10)
+
+
+def test_compose_publishes_ports_on_loopback_only() -> None:
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "docker-compose.yaml").read_text())
+    published = [(name, p) for name, svc in compose["services"].items() for p in (svc or {}).get("ports", [])]
+    assert published, "the compose file publishes the Airflow UI"
+    assert all(str(p).startswith("127.0.0.1:") for _, p in published), published
