@@ -61,6 +61,8 @@ __all__ = [
 SCHEMA_PATH = Path(__file__).with_name("connector-spec.schema.json")
 SCHEMA_ID = "urn:pilhub:connector-spec:1"
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
+#: A connector file is a few kilobytes; anything near this is not one.
+MAX_FILE_BYTES = 1_000_000
 #: Declaration fields that are not written in a file: callables, and what a scheme requires of the config.
 _NOT_DECLARED = {"required", "parse"}
 
@@ -273,15 +275,25 @@ def write_json_schema(path: Path = SCHEMA_PATH) -> Path:
 # --- reading files, with line numbers ----------------------------------------------------
 
 
+def _unreadable(file: Path, exc: Any) -> SpecFileError:
+    match = re.search(r"line (\d+)", exc.en)
+    return SpecFileError(file, int(match[1]) if match else None, "", exc.zh, exc.en)
+
+
 def _yaml_with_lines(text: str, file: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """The YAML document as plain data, and the line (1-based) of every key and item by path."""
+    """The YAML document as plain data, and the line (1-based) of every key and item by path.
+
+    Read strictly first (:func:`schemas.textfile.loads_yaml_strict`): aliases, keys given twice and
+    deep nesting are refused with their line — a connector file needs none of them (shared settings
+    go into ``resource_defaults``), and a key given twice would otherwise silently win.
+    """
+    from schemas.textfile import UnreadableFile, loads_yaml_strict
+
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecFileError(file, line, "", f"不是合法的 YAML：{problem}", f"not valid YAML: {problem}") from None
+        data = loads_yaml_strict(text)
+    except UnreadableFile as exc:
+        raise _unreadable(file, exc) from None
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
     lines: dict[tuple[Any, ...], int] = {}
 
     def walk(n: Any, path: tuple[Any, ...]) -> None:
@@ -295,10 +307,9 @@ def _yaml_with_lines(text: str, file: Path) -> tuple[Any, dict[tuple[Any, ...], 
             for i, item in enumerate(n.value):
                 walk(item, (*path, i))
 
-    if node is None:
-        return None, lines
-    walk(node, ())
-    return yaml.safe_load(text), lines
+    if node is not None:
+        walk(node, ())
+    return data, lines
 
 
 def _toml_with_lines(text: str, file: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -520,11 +531,13 @@ def load_connector_file(path: str | Path) -> Connector:
     including a record kind the hub does not know, a mapping onto a field the kind does not
     have, or a declaration the SDK refuses.
     """
+    from schemas.textfile import UnreadableFile, read_text
+
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecFileError(file, None, "", f"无法读取：{exc}", f"cannot read: {exc}") from None
+        text, _encoding = read_text(file, max_bytes=MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        raise _unreadable(file, exc) from None
     if file.suffix.lower() == ".toml":
         data, lines = _toml_with_lines(text, file)
     elif file.suffix.lower() in (".yaml", ".yml"):

@@ -122,6 +122,27 @@ def test_yaml_syntax_errors_and_missing_stream_keys(tmp_path: Path) -> None:
     assert info.value.key == "streams[0]" and "primary_key" in info.value.en and info.value.line == 15
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (GOOD.replace("  records_path: rows", "  records_path: rows\n  records_path: list"), 12, "duplicate key"),
+        (
+            GOOD.replace("resource_defaults:", "x: &a [1, 2]\ny: [*a, *a]\nresource_defaults:"),
+            10,
+            "alias",
+        ),
+    ],
+)
+def test_keys_given_twice_and_aliases_are_refused_with_their_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = tmp_path / "market.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecFileError) as info:
+        load_connector_file(path)
+    assert info.value.line == line and message in info.value.en, str(info.value)
+
+
 def test_units_are_declared_not_guessed() -> None:
     area = Quantity("占地面积（平方米）", "平方米")
     assert area({"占地面积（平方米）": 8000}) == "8000平方米"
@@ -167,3 +188,17 @@ def test_connectors_validate_command(tmp_path: Path) -> None:
     failed = runner.invoke(app, ["connectors", "validate", str(bad)])
     assert failed.exit_code == 2 and "sytem" in failed.stderr and f"{bad}:5" in failed.stderr
     assert "Traceback" not in failed.output
+
+
+def test_connectors_list_shows_a_file_that_did_not_load_and_exits_1(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import connectors.registry as registry
+
+    bad = tmp_path / "oops.yaml"
+    bad.write_text(GOOD.replace("name: market_yaml", "name: oops").replace("path:", "pth:", 1), encoding="utf-8")
+    monkeypatch.setenv("PILHUB_CONNECTORS_PATH", str(tmp_path))
+    _found, _sources, broken = discover_connectors()
+    monkeypatch.setattr(registry, "BROKEN", broken)
+    result = CliRunner().invoke(app, ["connectors", "list"])
+    assert result.exit_code == 1 and "oops" in result.stderr and "pth" in result.stderr
+    with pytest.raises(SpecFileError):
+        registry.get_connector("oops")  # asked for by name, it says why it is not there
