@@ -103,11 +103,11 @@ class _Lenient(BaseModel):
 
 
 class PartyIn(_Lenient):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=300)  # lengths: the store's columns (hub.store.models)
     kind: PartyKind
-    credit_code: str | None = None
+    credit_code: str | None = Field(default=None, max_length=18)
     id_number: str | None = None
-    address: str | None = None
+    address: str | None = Field(default=None, max_length=500)
     phone: str | None = None
 
 
@@ -129,7 +129,7 @@ class ReplyIn(_Lenient):
 
 class RecommendationIn(_Lenient):
     rec_id: str = Field(min_length=1, max_length=64)
-    agency: str = Field(min_length=1)
+    agency: str = Field(min_length=1, max_length=200)
     issued_on: date
     received_on: date | None = None
     urgent: bool = False
@@ -164,18 +164,18 @@ class OutcomesIn(_Lenient):
 
 class CaseLine(_Lenient):
     case_id: str = Field(min_length=1, max_length=64)
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=500)  # lengths: the store's columns, refused alike on both engines
     domain: Domain
     procedure: Procedure
     region_code: str
-    district: str = Field(min_length=1)
+    district: str = Field(min_length=1, max_length=64)
     opened_on: date
-    status: str = Field(min_length=1)
+    status: str = Field(min_length=1, max_length=32)
     procurator: str | None = None
     parties: list[PartyIn] = Field(default_factory=list)
     recommendations: list[RecommendationIn] = Field(default_factory=list)
     outcomes: OutcomesIn = Field(default_factory=OutcomesIn)
-    litigation_status: str | None = None
+    litigation_status: str | None = Field(default=None, max_length=40)
 
     @field_validator("case_id")
     @classmethod

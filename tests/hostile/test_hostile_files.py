@@ -160,6 +160,10 @@ def test_duplicate_key_is_refused_naming_the_key_and_line(store_url: str, tmp_pa
         ({"outcomes": {"land_restored_mu": int("9" * 38)}}, "outcomes.land_restored_mu"),
         ({"outcomes": {"waste_removed_t": 1e12}}, "outcomes.waste_removed_t"),
         ({"opened_on": "2017-02-30"}, "opened_on"),
+        ({"title": "督促" * 300}, "title"),  # 600 characters: VARCHAR(500) on PostgreSQL
+        ({"status": "open" * 10}, "status"),
+        ({"parties": [{**SAMPLE[0]["parties"][0], "kind": "company", "name": "某" * 301}]}, "parties[0].name"),
+        ({"recommendations": [{**SAMPLE[0]["recommendations"][0], "agency": "局" * 201}]}, "recommendations[0].agency"),
     ],
 )
 def test_line_refused_with_the_field_named_on_both_engines(
