@@ -79,6 +79,8 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .info .title")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / "api-docs.png"))
             print(HERE / "api-docs.png")
             browser.close()
