@@ -50,7 +50,7 @@ def schedule_of(notice: Notice, source: str) -> YearSchedule:
 
 def load_schedules(session: Session) -> list[YearSchedule]:
     """The newest import of each year (none when the store predates migration 0008)."""
-    if not inspect(session.get_bind()).has_table("calendar_years"):
+    if not inspect(session.connection()).has_table("calendar_years"):
         return []
     newest = select(CalendarYear.year, func.max(CalendarYear.id).label("id")).group_by(CalendarYear.year).subquery()
     rows = session.execute(select(CalendarYear).join(newest, newest.c.id == CalendarYear.id)).scalars()

@@ -158,10 +158,9 @@ class CalendarMissingError(LookupError):
         self.year = year
         span = _span(covered)
         super().__init__(
-            f"{year}年官方节假日安排尚未录入日历（已覆盖：{span}）；请在国务院公布后更新 "
-            f"{SHIPPED_OVERRIDES.name} 或 {ENV_CALENDAR_FILE} 指向的文件 / no official holiday calendar "
-            f"for {year} (covered: {span}); "
-            f"add the State Council schedule to the override file once published"
+            f"{year}年官方节假日安排尚未录入日历（已覆盖：{span}）；国务院公布后请用 pilhub calendar import "
+            f"录入通知 / no official holiday calendar for {year} (covered: {span}); import the State Council "
+            "notice with `pilhub calendar import` once published"
         )
 
 

@@ -1033,6 +1033,52 @@ def _warnings(session: Session, as_of: dt.date | None = None) -> list[str]:
     return out
 
 
+def _calendar_alert(factory: sessionmaker[Session], as_of: dt.date, policy: EscalationPolicy) -> int:
+    """Alert the operator (the policy's ``operator`` contacts, through the outbox) on each day clocks are past
+    their earliest possible deadline while their year's notice is still unknown: whether they are breached
+    depends on it, so enforcement must not wait silently. One message per day and contact (unique dedupe key)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from hub.store.models import OutboxMessage
+
+    with factory() as session:
+        rows = session.execute(
+            select(Case.case_id, Clock.clock_key, Clock.deadline_official, Clock.breach_after, Clock.explanation)
+            .join(Case, Case.id == Clock.case_pk)
+            .where(Clock.calendar_missing.is_(True), Clock.state == "calendar_missing", Clock.deadline_official < as_of)
+            .order_by(Clock.deadline_official, Clock.id)
+        ).all()
+    if not rows:
+        return 0
+    years = sorted({y for *_x, e in rows for y in (e or {}).get("calendar_missing_years", [])})
+    listed = "、".join(str(y) for y in years)
+    lines = [f"{cid} {key}: {earliest} … {latest}" for cid, key, earliest, latest, _e in rows[:50]]
+    if len(rows) > 50:
+        lines.append(f"…（共 {len(rows)} 个 / {len(rows)} in all）")
+    subject = f"【pilhub 日历告警】{listed}年节假日安排未录入，{len(rows)} 个时钟已过最早可能届满日"
+    body = (
+        f"截至 {as_of}，{len(rows)} 个时钟已过最早可能届满日，而{listed}年国务院节假日安排仍未录入：是否超期取决于该"
+        f"通知。请取得通知原文后运行 `pilhub calendar import 通知.txt`。/ As of {as_of}, {len(rows)} clocks are past "
+        f"their earliest possible deadline while the State Council schedule of {listed} is not loaded; whether they "
+        "are breached depends on it. Import the notice with `pilhub calendar import NOTICE.txt`.\n" + "\n".join(lines)
+    )
+    sent = 0
+    for contact in policy.operator:
+        key = f"calendar-missing:{listed}:{as_of.isoformat()}:{contact.channel}:{contact.address}"[:300]
+        try:
+            with factory() as session, session.begin():
+                if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
+                    continue
+                session.add(OutboxMessage(
+                    dedupe_key=key, channel=contact.channel, recipient=contact.address, subject=subject, body=body,
+                    payload={"kind": "calendar_missing", "years": years, "clocks": len(rows), "as_of": as_of.isoformat()},
+                ))
+            sent += 1
+        except IntegrityError:  # a concurrent sweep queued it first
+            continue
+    return sent
+
+
 def sweep(
     factory: sessionmaker[Session] | None = None,
     *,
@@ -1057,6 +1103,8 @@ def sweep(
     with factory() as session:
         states = state_counts(session)
         warnings = _warnings(session, as_of)
+    if _calendar_alert(factory, as_of, policy):
+        warnings.append("已通知运维 / the operator has been alerted (outbox)")
     timings["report"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     return SweepReport(as_of, rec, evaluation, states, warnings, timings)

@@ -81,10 +81,11 @@ def _period_label(period: str | None) -> str:
 
 def _reply_terms(session: Session, case: Case, rec: Recommendation) -> dict[str, Any]:
     """Reply period, basis and deadline(s), derived from the recorded facts (as the sweep derives them)."""
+    from hub.calendar_store import store_calendar
     from sla.clocks import derive_case_clocks, load_case_facts
 
     facts = load_case_facts(session, [case.id]).get(case.id)
-    clocks = derive_case_clocks(facts) if facts is not None else []
+    clocks = derive_case_clocks(facts, calendar=store_calendar(session)) if facts is not None else []
     clock = next((c for c in clocks if c.key == f"reply:{rec.rec_number}"), None)
     if clock is None:  # pragma: no cover - every recommendation of a case has a reply clock
         return {"period": None, "rule": None, "start_on": None, "deadline": None}
@@ -153,7 +154,10 @@ def render_text(doc: dict[str, Any]) -> str:
                 f"以较晚日期认定是否逾期 / the later date decides a breach）"
             )
         if reply.get("calendar_missing"):
-            deadline += "（所需年度官方日历缺失，暂定 / provisional: an official calendar year is missing）"
+            deadline += (
+                f"（所需年度国务院节假日安排尚未公布，此为最早可能日，最晚 {cn_date(reply.get('breach_after'))} / "
+                "the year's holiday notice is not yet published: earliest possible date, latest as stated）"
+            )
     lines = [
         f"{doc['procuratorate']} 检察建议（送达要素）",
         "Procuratorial recommendation — particulars as served",

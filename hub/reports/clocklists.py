@@ -162,6 +162,9 @@ def evaluate_clocks(
             stored[c.case_pk].append((c.clock_key, dates, bool(c.incomplete), c.recommendation_pk, missing, c.period))
     # Cases the sweep has not reached: derive with the same rules (closed cases have only closed clocks).
     underived = [pk for pk in pks if pk not in stored and cases[pk].status != "closed"]
+    from hub.calendar_store import store_calendar
+
+    calendar = store_calendar(session) if underived else None  # imported notices count here too
     rec_pk_by_number: dict[str, int] = {}
     derived_count = 0
     for i in range(0, len(underived), _CHUNK):
@@ -170,7 +173,7 @@ def evaluate_clocks(
             for rec in case_facts.recommendations:
                 if rec.pk is not None:
                     rec_pk_by_number[rec.rec_number] = rec.pk
-            for clock in derive_case_clocks(case_facts, config=config):
+            for clock in derive_case_clocks(case_facts, config=config, calendar=calendar):
                 missing = tuple(clock.explanation.get("calendar_missing_years") or ())
                 rec_pk = rec_pk_by_number.get(clock.rec_number or "")
                 stored[pk].append((clock.key, clock, clock.incomplete, rec_pk, missing, clock.period))

@@ -156,7 +156,12 @@ def case_timeline(session: Session, case: Case, as_of: dt.date) -> dict[str, Any
     policy = load_policy()
     resolved = policy.resolve(case.region_code, case.domain)
     facts = load_case_facts(session, [case.id]).get(case.id)
-    derived = derive_case_clocks(facts, config=derivation_config(policy)) if facts is not None else []
+    from hub.calendar_store import store_calendar
+
+    calendar = store_calendar(session)  # with the notices imported into the store
+    derived = (
+        derive_case_clocks(facts, config=derivation_config(policy), calendar=calendar) if facts is not None else []
+    )
     recs = {r.id: r for r in session.execute(select(Recommendation).where(Recommendation.case_pk == case.id)).scalars()}
     rec_by_number = {r.rec_number: r for r in recs.values()}
     agencies = {
@@ -262,10 +267,13 @@ def case_timeline(session: Session, case: Case, as_of: dt.date) -> dict[str, Any
             rule = clock.explanation.get("rule") or ""
             missing = clock.explanation.get("calendar_missing_years")
             text = f"{entry['kind_label'].split(' / ')[0]}届满"
-            if clock.breach_after and clock.breach_after != clock.deadline_official:
-                text += f"（按“全部周末休息”口径 {clock.breach_after}，以较晚者判断超期）"
             if missing:
-                text += f"（{'、'.join(map(str, missing))}年官方节假日安排未载入，日期为临时）"
+                text += (
+                    f"（{'、'.join(map(str, missing))}年国务院节假日安排未载入：最早 {clock.deadline_official}，"
+                    f"最晚 {clock.breach_after}，超期只在最晚日之后认定）"
+                )
+            elif clock.breach_after and clock.breach_after != clock.deadline_official:
+                text += f"（按“全部周末休息”口径 {clock.breach_after}，以较晚者判断超期）"
             add(
                 "deadline",
                 clock.deadline_official,

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from hub.agencies import SAMPLE_AGENCIES, import_agencies, load_registry_file
@@ -19,7 +19,7 @@ from hub.cli.main import app
 from hub.registry.importer import import_cases, read_lines
 from hub.samples import SAMPLE_CASES
 from hub.store import open_store
-from hub.store.models import AuditEntry, CalendarYear, Clock
+from hub.store.models import AuditEntry, CalendarYear, Clock, OutboxMessage
 
 runner = CliRunner()
 NOTICES = Path(__file__).with_name("notices")
@@ -104,6 +104,13 @@ def test_no_2027_calendar_then_importing_the_notice_moves_the_clock(store: str, 
     late = runner.invoke(app, ["sla", "sweep", "--as-of", "2027-02-10", "--json"])
     report = json.loads(late.stdout)
     assert any("ALERT" in w for w in report["warnings"]) and report["states"] == {"calendar_missing": 1}
+    with open_store(store)() as s:  # one alert per day and operator contact, in the outbox
+        alerts = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("calendar-missing:%"))).all()
+        assert len(alerts) == 1 and "KC-2026-057" in alerts[0].body and "2027-02-09 … 2027-02-15" in alerts[0].body
+    runner.invoke(app, ["sla", "sweep", "--as-of", "2027-02-10"])
+    with open_store(store)() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("calendar-missing:%"))) == 1
 
     f = tmp_path / "2027.txt"
     f.write_text(ILLUSTRATION_2027, encoding="utf-8")
@@ -121,3 +128,33 @@ def test_no_2027_calendar_then_importing_the_notice_moves_the_clock(store: str, 
         assert (clock.deadline_official, clock.deadline_all_weekends) == (dt.date(2027, 2, 14), dt.date(2027, 2, 15))
         actions = [a for (a,) in s.execute(select(AuditEntry.action))]
         assert "calendar.import" in actions and "clock.recompute" in actions
+
+
+def test_a_corrected_year_re_derives_its_clocks_at_the_next_daily_sweep(
+    use_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calendar's content is an input of every deadline: correcting a covered year moves its clocks."""
+    factory = open_store(use_store)
+    with factory() as s, s.begin():
+        import_agencies(s, load_registry_file(SAMPLE_AGENCIES))
+    lines = [line for line in SAMPLE_CASES.read_text(encoding="utf-8").splitlines() if '"KC-2026-059' in line]
+    (tmp_path / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_cases(read_lines(tmp_path / "cases.jsonl"), factory)
+    assert runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-23"]).exit_code == 0
+    with factory() as s:
+        assert s.scalars(select(Clock.deadline_official).where(Clock.kind == "reply")).one() == dt.date(2026, 11, 30)
+    # an operator correction of 2026 (a made-up rest day, for the test only) in the operator's override file
+    override = tmp_path / "calendar.toml"
+    override.write_text(
+        'version = 1\n[years.2026]\nholidays = [{ date = 2026-11-30, name = "更正示例", name_en = "test" }]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PILHUB_CALENDAR_FILE", str(override))
+    result = runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-24", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["recompute"]["changed"] == 1
+    with factory() as s:
+        assert s.scalars(select(Clock.deadline_official).where(Clock.kind == "reply")).one() == dt.date(2026, 12, 1)
+    # unchanged calendar: nothing more to re-derive
+    again = json.loads(runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-25", "--json"]).stdout)
+    assert again["recompute"]["changed"] == 0

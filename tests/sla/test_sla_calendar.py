@@ -107,7 +107,8 @@ def test_policies_on_a_make_up_saturday() -> None:
 
 def test_shipped_file_is_documented_and_leaves_2027_uncovered() -> None:
     text = SHIPPED_OVERRIDES.read_text(encoding="utf-8")
-    assert "每年11月" in text and "covered = true" in text and "PILHUB_CALENDAR_FILE" in text
+    assert "每年秋季" in text and "pilhub calendar import" in text and "covered = true" in text
+    assert "PILHUB_CALENDAR_FILE" in text
     assert "# [years.2027]" in text  # a commented template, not an invented schedule
     assert not OfficialCalendar.load().covers(2027)
 
