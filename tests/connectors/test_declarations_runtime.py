@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -363,3 +364,75 @@ def test_two_processes_of_one_connector_share_its_rate_limit(tmp_path):
     assert len(stamps) == 20
     # 20 requests at 20/s between them: ≥ 19 intervals of 50 ms, not the 0.45 s of two separate limits
     assert stamps[-1] - stamps[0] >= 19 * 0.05 * 0.95
+
+
+# --- the signature template against an agency's own verifier ------------------------------------
+
+#: The 自然资源和规划局 gateway's scheme, declared from its interface document (§2) — not from its code.
+ZRZY_SIGNATURE = SignedRequest(
+    parts=("method", "path", "query", "app_id", "timestamp", "nonce", "body_sha256"),
+    separator="\n",
+    query_encoding="rfc3986",
+    query_sorted=True,
+    timestamp="ms",
+    digest="hmac-sha256",
+    key_encoding="utf8",
+    output="base64",
+    headers={
+        "app_id": "X-Zrzy-AppId",
+        "timestamp": "X-Zrzy-Timestamp",
+        "nonce": "X-Zrzy-Nonce",
+        "signature": "X-Zrzy-Sign",
+    },
+)
+
+
+def test_the_template_declared_from_the_bureaus_document_passes_its_gateways_verification():
+    from connectors.sandbox import sandbox_env, start_sandbox
+
+    with start_sandbox(systems=["natural_resources"]) as sandbox, sandbox_env(sandbox) as env:
+        system = sandbox.system("natural_resources")
+        base = {
+            "name": "natural_resources",
+            "agency_code": "330800-zrzy",
+            "title": "衢州市自然资源和规划局",
+            "system": "zrzy",
+            "streams": (),
+            "check_path": "/zrzy/api/v1/ping",
+            "body_status": BodyStatus(ok=(0,), throttle=(4290,), message_path="msg"),
+        }
+        config = ConnectorConfig(
+            "natural_resources",
+            base_url=env["PILHUB_CONN_NATURAL_RESOURCES_URL"],
+            key_id=env["PILHUB_CONN_NATURAL_RESOURCES_KEY_ID"],
+            secret=env["PILHUB_CONN_NATURAL_RESOURCES_SECRET"],
+        )
+        assert check(Connector(auth=ZRZY_SIGNATURE, **base), config).ok
+        # the same scheme with seconds instead of milliseconds: the gateway refuses it, in the body of an HTTP 200
+        wrong = check(Connector(auth=replace(ZRZY_SIGNATURE, timestamp="s"), **base), config)
+        assert not wrong.ok and wrong.status == 200 and "4012" in wrong.zh
+        unencoded = replace(ZRZY_SIGNATURE, query_encoding="raw")
+        given = SigningInput("GET", "/zrzy/api/v1/tdwfaj", (("q", "耕地 占用"),), b"", "a", "s", 1, 1000, "n")
+        assert unencoded.sign(given)["X-Zrzy-Sign"] != ZRZY_SIGNATURE.sign(given)["X-Zrzy-Sign"]
+    assert system.auth_failures == 1
+
+
+def test_without_a_reported_total_a_whole_walk_is_held_to_the_previous_complete_one(sqlite_url, fast_policy):
+    """No total, no cursor: each pull walks the whole list; one that yields fewer ids than the last complete
+    walk is re-walked and then reported incomplete (an agency that really deletes is confirmed by a person)."""
+    factory = make_factory(sqlite_url)
+    declared = _gateway_connector()
+    connector = replace(declared, streams=(replace(declared.streams[0], total=None),))
+    gateway = _Gateway(throttle_first=0)
+    server = SandboxServer(gateway)
+    server.start()
+    try:
+        config = ConnectorConfig("gateway", base_url=server.url, rewalk_pause=0.0)
+        first = run_pull(connector, StoreSink(factory), config=config, policy=fast_policy).streams[0]
+        assert first.status == "loaded" and first.expected_total is None and first.distinct_ids == 25
+        gateway.rows = gateway.rows[:12] + gateway.rows[13:]  # one record no longer served
+        second = run_pull(connector, StoreSink(factory), config=config, policy=fast_policy).streams[0]
+        assert second.status == "incomplete" and second.rewalks == 2
+        assert second.expected_total == 25 and second.distinct_ids == 24
+    finally:
+        server.stop()
