@@ -492,7 +492,9 @@ class _StreamWalk:
         """Fetch, land and parse one request; fetch again (with backoff) while the body is unreadable or throttled."""
         client, stream, policy = self.client, self.stream, self.client.policy
         last: ConnectorError | None = None
-        for attempt in range(1, policy.max_attempts + 1):
+        attempt = throttles = 0
+        while attempt < policy.max_attempts:
+            attempt += 1
             fetched = client.get(request.path, request.params)
             fetched_at = datetime.now(UTC)
             declared = charset_of(fetched.content_type)
@@ -536,13 +538,16 @@ class _StreamWalk:
                 continue
             if self.status is not None and (request.meta.get("_count") or not request.meta.get("_listing")):
                 verdict, code, message = self.status.verdict(parsed.document)
-                if verdict == "throttle":
+                if verdict == "throttle":  # on its own budget, like HTTP 429: the agency's throttle working
                     self.result.throttled += 1
-                    last = AgencyThrottled(
-                        f"{request.path}：单位系统要求降低频率（代码 {code}：{message}）",
-                        f"{request.path}: the agency asks to slow down (code {code}: {message})",
-                    )
-                    self.sleep(policy.backoff(attempt + 1, client._rng))
+                    throttles += 1
+                    if throttles > policy.max_throttled:
+                        raise AgencyThrottled(
+                            f"{request.path}：单位系统连续 {throttles} 次要求降低频率（代码 {code}：{message}）",
+                            f"{request.path}: the agency asked to slow down {throttles} times in a row (code {code}: {message})",
+                        )
+                    attempt -= 1
+                    self.sleep(policy.backoff(min(throttles + 1, 8), client._rng))
                     continue
                 if verdict == "error":
                     raise AgencyBodyError(
