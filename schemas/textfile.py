@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -74,8 +74,7 @@ class LineProblem:
         return f"{self.zh} / {self.en}"
 
 
-@dataclass(frozen=True)
-class TextLine:
+class TextLine(NamedTuple):
     """One physical line: its 1-based number and either its text (without the line end) or a problem."""
 
     number: int
@@ -179,12 +178,18 @@ class TextFile:
             self.encoding, self._skip = detect_encoding(head)
         else:
             self.encoding = codecs.lookup(encoding).name
+            if self.encoding in ("utf-8-sig", "utf-16"):  # the BOM is skipped below; lines are decoded without it
+                self.encoding = "utf-8" if self.encoding == "utf-8-sig" else self._utf16_order(head)
             self._skip = 0
             for bom, codec in _BOMS:
                 if codec and codecs.lookup(codec).name == self.encoding and head.startswith(bom):
                     self._skip = len(bom)
         self._unit = 2 if self.encoding.startswith("utf-16") else 1
         self._newline = "\n".encode(self.encoding) if self._unit == 2 else b"\n"
+
+    @staticmethod
+    def _utf16_order(head: bytes) -> str:
+        return "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
 
     def __iter__(self) -> Iterator[TextLine]:
         try:
@@ -203,6 +208,16 @@ class TextFile:
                 if not chunk:
                     break
                 buf += chunk
+                if self._unit == 1 and not skipping:
+                    # Fast path: decode every complete line of the chunk at once; per line only on a problem.
+                    last = buf.rfind(b"\n")
+                    if last >= 0:
+                        lines = self._whole_lines(buf[:last])
+                        if lines is not None:
+                            for text in lines:
+                                number += 1
+                                yield TextLine(number, text[:-1] if text.endswith("\r") else text)
+                            buf = buf[last + 1 :]
                 start = 0
                 while True:
                     end = self._find_newline(buf, start)
@@ -225,6 +240,17 @@ class TextFile:
             if buf and not skipping:
                 number += 1
                 yield self._checked(number, buf)
+
+    def _whole_lines(self, region: bytes) -> list[str] | None:
+        """The lines of ``region`` (complete lines, newline-separated) if none is overlong or undecodable."""
+        raws = region.split(b"\n")
+        if max(map(len, raws)) > self.max_line_bytes:
+            return None
+        try:
+            texts = region.decode(self.encoding).split("\n")
+        except UnicodeDecodeError:
+            return None
+        return texts if len(texts) == len(raws) else None
 
     def _checked(self, number: int, raw: bytes) -> TextLine:
         if len(raw) > self.max_line_bytes:
@@ -371,7 +397,8 @@ def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH, where: str = "")
             f"{en_at}number with too many digits (over 4300)",
             where or "(line)",
         )
-    if value is _TOO_DEEP or _depth_exceeds(value, max_depth):
+    # Nesting cannot exceed the number of brackets; the walk is only needed when there are more.
+    if value is _TOO_DEEP or (text.count("[") + text.count("{") > max_depth and _depth_exceeds(value, max_depth)):
         return None, LineProblem(
             "json.too_deep",
             f"{zh_at}JSON 嵌套过深（超过 {max_depth} 层）",

@@ -229,3 +229,32 @@ def test_agencies_import_never_tracebacks(use_store: str, tmp_path_factory, data
     result = CliRunner().invoke(app, ["agencies", "import", str(path)])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code in (0, 1, 2), result.output
+
+
+@FILES
+@given(data=hostile_files(), limit=st.integers(8, 4_000), codec=st.sampled_from(["utf-8", "gb18030"]))
+def test_shared_reader_matches_a_line_by_line_reference(tmp_path_factory, data: bytes, limit: int, codec: str) -> None:  # type: ignore[no-untyped-def]
+    """The chunk-at-once fast path gives exactly what decoding each line on its own gives."""
+    path = tmp_path_factory.mktemp("ref") / "any.txt"
+    path.write_bytes(data)
+    expected = []
+    if codec == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte-order mark is not part of the first line
+    raws = data.split(b"\n")
+    if raws and raws[-1] == b"":
+        raws.pop()
+    for number, raw in enumerate(raws, start=1):
+        if len(raw) > limit:
+            expected.append((number, None, "line.too_long"))
+            continue
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            expected.append((number, None, "line.decode"))
+            continue
+        expected.append((number, text.removesuffix("\r"), None))
+    got = [
+        (line.number, line.text, line.problem.code if line.problem else None)
+        for line in open_text(path, max_line_bytes=limit, encoding=codec)
+    ]
+    assert got == expected
