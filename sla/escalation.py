@@ -36,6 +36,7 @@ __all__ = [
     "LevelDue",
     "StatusRow",
     "active_window",
+    "clock_history",
     "clock_status",
     "evaluate",
     "level_due_on",
@@ -271,34 +272,55 @@ def revoke_stale(
     case_id: str,
     region_code: str,
     actor: str,
+    changes: Sequence[str] = (),
 ) -> int:
     """Cancel what the corrected data no longer calls for; return how many escalations were revoked.
 
     An escalation stays if a daily sweep on the corrected data would have enqueued it by ``as_of`` (same level
     active while the clock was open, same recipient). Otherwise its unsent messages are cancelled (status
     ``cancelled``, kept for the record, detached from the escalation), and the escalation row is deleted
-    unless a message of it was already sent (or is being sent) — sent notices stay recorded. Deleting frees the
-    (clock, level, recipient) key, so the level fires again when it is due on the corrected dates.
+    unless a message of it was already sent (or is being sent) — sent notices stay recorded, and each one sent
+    gets a **correction notice** (更正通知) to the same recipient and address, naming what changed (``changes``):
+    once, by the unique dedupe key ``corr:<message id>``. Deleting frees the (clock, level, recipient) key, so the
+    level fires again when it is due on the corrected dates.
+
+    A withdrawn clock (outcome ``withdrawn``) also loses every pending message of the escalations it keeps: the
+    notices that were due before the withdrawal stay recorded, but nothing more is sent about it.
     """
     levels = {lv.level: lv for lv in policy.levels(clock.kind)}
     revoked = 0
+    withdrawn = clock.outcome == "withdrawn"
     for esc in session.execute(select(Escalation).where(Escalation.clock_pk == clock_pk)).scalars().all():
-        level = levels.get(esc.level)
-        window = active_window(level, clock) if level is not None else None
-        still_due = window is not None and window[0] <= as_of
+        if esc.level_name == REFERRAL_LEVEL_NAME:
+            level = levels.get(esc.level)
+            still_due = level is not None and (window := active_window(level, clock)) is not None and window[0] <= as_of
+        else:
+            level = levels.get(esc.level)
+            window = active_window(level, clock) if level is not None else None
+            still_due = window is not None and window[0] <= as_of
+            if still_due:
+                assert level is not None
+                recipients = level_recipients(level, directory, agency_pk=agency_pk, case_id=case_id,
+                                              region_code=region_code)
+                still_due = esc.recipient in recipients or esc.recipient.startswith(COPIED_PREFIX)
         if still_due:
-            assert level is not None
-            recipients = level_recipients(level, directory, agency_pk=agency_pk, case_id=case_id,
-                                          region_code=region_code)
-            still_due = esc.recipient in recipients
-        if still_due:
+            if withdrawn:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status.in_(("pending", "failed")),
+                           OutboxMessage.dedupe_key.not_like("corr:%"))
+                    .values(status="cancelled", escalation_pk=None,
+                            last_error="已撤销：检察建议已撤回 / revoked: the recommendation was withdrawn")
+                )
             continue
         cancelled = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status.in_(("pending", "failed")))
+            .where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status.in_(("pending", "failed")),
+                           OutboxMessage.dedupe_key.not_like("corr:%"))
             .values(status="cancelled", escalation_pk=None,
                     last_error="已撤销：时钟重新推算后不再到期 / revoked: no longer due after the clock was re-derived")
         ).rowcount
+        corrections = _send_corrections(session, esc, clock, as_of, changes)
         remaining = session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.escalation_pk == esc.id)
         )
@@ -311,9 +333,55 @@ def revoke_stale(
             before={"level": esc.level, "recipient": esc.recipient, "due_on": esc.due_on},
             detail={"level": esc.level, "level_name": esc.level_name, "recipient": esc.recipient,
                     "cancelled_messages": cancelled, "escalation_deleted": deleted,
-                    "kept_because_sent": not deleted},
+                    "kept_because_sent": not deleted, "corrections": corrections},
         )
     return revoked
+
+
+REFERRAL_LEVEL_NAME = "supervisory_referral"  # an escalation a procurator confirmed (pilhub review referral)
+COPIED_PREFIX = "copied:"  # an escalation to a body the recommendation was copied to
+
+
+def _state_line(clock: ClockDates) -> str:
+    if clock.outcome in ("met", "met_late"):
+        return f"{'按期' if clock.outcome == 'met' else '逾期'}履行，日期 {clock.resolved_on} / {clock.outcome} on {clock.resolved_on}"
+    if clock.outcome == "withdrawn":
+        return f"检察建议已于 {clock.resolved_on} 撤回 / withdrawn on {clock.resolved_on}"
+    if clock.outcome == "no_statutory_period":
+        return "该时间该地区无法定回复期限，不认定超期 / no statutory period applied: no breach"
+    if clock.outcome is not None:
+        return f"时钟状态 {clock.outcome}（{clock.resolved_on or '—'}）/ clock {clock.outcome}"
+    if clock.breach_after is not None:
+        return f"期限届满日为 {clock.breach_after} / the deadline is {clock.breach_after}"
+    return "期限待定 / deadline pending"
+
+
+def _send_corrections(
+    session: Session, esc: Escalation, clock: ClockDates, as_of: dt.date, changes: Sequence[str]
+) -> int:
+    """A correction notice (更正通知) for each message of ``esc`` already sent, to the same address: at most
+    once per sent message (dedupe key ``corr:<message id>``, unique in the database)."""
+    sent = session.execute(
+        select(OutboxMessage).where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status == "sent",
+                                    OutboxMessage.dedupe_key.not_like("corr:%"))
+    ).scalars().all()
+    made = 0
+    for message in sent:
+        key = f"corr:{message.id}"
+        if session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key == key)):
+            continue
+        payload = {
+            "template": "correction", "role": (message.payload or {}).get("role"), "as_of": as_of.isoformat(),
+            "clock_pk": esc.clock_pk, "corrects": message.id, "corrected_subject": message.subject,
+            "corrected_sent_on": (message.sent_at or message.created_at).date().isoformat(),
+            "changes": list(changes), "corrected_state_line": _state_line(clock),
+        }
+        session.add(OutboxMessage(dedupe_key=key, escalation_pk=esc.id, channel=message.channel,
+                                  recipient=message.recipient, subject="更正通知", body="", payload=payload,
+                                  status="pending"))
+        made += 1
+    session.flush()
+    return made
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -342,9 +410,61 @@ class StatusRow:
     calendar_missing_years: tuple[int, ...] = ()
     #: the latest date the deadline can fall on (= breach_after; later than the deadline while a year is unknown)
     deadline_latest: dt.date | None = None
+    outcome: str | None = None
+    resolved_on: dt.date | None = None
+    citation: str = ""  # the rule(s) applied, as notices cite them
+    rules_applied: tuple[str, ...] = ()  # their ids (sla/data/rules.yaml or the policy's local_rules)
+    not_performing: bool = False  # a follow-up ran out without full rectification (the agency is not performing)
+    explanation: dict[str, Any] | None = None  # with history: the clock's stored explanation
+    history: tuple[dict[str, Any], ...] | None = None  # with history: what happened to the clock, in order
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in self.__dict__.items()}
+        out = {k: _jsonable(v) for k, v in self.__dict__.items()}
+        if self.history is None:
+            out.pop("history")
+            out.pop("explanation")
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def clock_history(session: Session, clock: Clock) -> list[dict[str, Any]]:
+    """What happened to a clock, in date order: its start, the replies, each notice enqueued (with what became of
+    its messages: sent, cancelled, corrected), suspensions, and how it ended. Dates and roles only."""
+    explanation = clock.explanation or {}
+    events: list[dict[str, Any]] = []
+    if clock.start_on is not None:
+        events.append({"on": clock.start_on, "event": "start", "period": clock.period})
+    for reply in explanation.get("replies", []) or []:
+        events.append({"on": reply.get("posted_on") or reply.get("replied_on"), "event": "reply",
+                       "counted": reply.get("counted"), "why": reply.get("why"),
+                       "rectification_status": reply.get("rectification_status")})
+    for note in explanation.get("suspension", []) or []:
+        events.append({"on": str(note)[:10], "event": "suspension", "note": note})
+    for esc in session.execute(select(Escalation).where(Escalation.clock_pk == clock.id)
+                               .order_by(Escalation.due_on, Escalation.level, Escalation.recipient)).scalars():
+        messages = session.execute(select(OutboxMessage.status, OutboxMessage.channel, OutboxMessage.dedupe_key)
+                                   .where(OutboxMessage.escalation_pk == esc.id)
+                                   .order_by(OutboxMessage.id)).all()
+        events.append({"on": esc.due_on, "event": "notice", "level": esc.level, "level_name": esc.level_name,
+                       "recipient": esc.recipient,
+                       "messages": [{"status": st, "channel": ch, "correction": key.startswith("corr:")}
+                                    for st, ch, key in messages]})
+    if clock.breach_after is not None and (clock.outcome in (None, "breached") or (
+            clock.resolved_on is not None and clock.resolved_on > clock.breach_after)):
+        events.append({"on": clock.breach_after + dt.timedelta(days=1), "event": "breach"})
+    if clock.outcome is not None:
+        events.append({"on": clock.resolved_on, "event": clock.outcome, "note": explanation.get("outcome")})
+    events.sort(key=lambda e: (str(e["on"] or "9999"), e["event"] != "start"))
+    return [_jsonable(e) for e in events]
 
 
 def clock_status(
@@ -355,6 +475,7 @@ def clock_status(
     case_id: str | None = None,
     include_final: bool = False,
     limit: int | None = None,
+    with_history: bool = False,
 ) -> list[StatusRow]:
     """Clocks with deadline(s), days left or overdue, state and level on ``as_of`` (evaluated live).
 
@@ -382,6 +503,8 @@ def clock_status(
             outcome=clock.outcome, resolved_on=clock.resolved_on, short_period=bool(clock.short_period),
             calendar_missing=bool(clock.calendar_missing),
         )
+        if clock.kind == "lawsuit" and clock.start_on is not None and clock.start_on > as_of:
+            continue  # the agency is not (yet) found not performing on that day: no decision is due
         ev = evaluate(dates, as_of, resolved)
         if case_id is None and not include_final and ev.state in FINAL_STATES:
             continue
@@ -396,9 +519,16 @@ def clock_status(
                 met_on=clock.met_on,
                 calendar_missing_years=tuple((clock.explanation or {}).get("calendar_missing_years", ())),
                 deadline_latest=clock.breach_after,
+                outcome=clock.outcome, resolved_on=clock.resolved_on,
+                citation=str((clock.explanation or {}).get("citation") or ""),
+                rules_applied=tuple(r.get("id", "") for r in (clock.explanation or {}).get("rules_applied", []) or []),
+                not_performing="not_performing" in (clock.explanation or {}),
+                explanation=_jsonable(clock.explanation or {}) if with_history else None,
+                history=tuple(clock_history(session, clock)) if with_history else None,
             )
         )
-    order = {s: i for i, s in enumerate(("escalated", "breached", "due_soon", "calendar_missing", "running",
-                                         "pending", "met_late", "met", "closed"))}
+    order = {s: i for i, s in enumerate(("escalated", "breached", "due_soon", "calendar_missing", "suspended",
+                                         "running", "pending", "no_statutory_period", "met_late", "met", "withdrawn",
+                                         "closed"))}
     rows.sort(key=lambda r: (order.get(r.state, 99), -(r.days_overdue or 0), r.days_left or 0, r.case_id))
     return rows[:limit] if limit else rows

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hub.audit import digest
 from sla.periods import Period, PeriodError
+from sla.rules import Rule, RuleError, RuleSet, parse_rules, shipped_rules
 
 __all__ = [
     "AGENCY_ROLES",
@@ -56,8 +57,10 @@ __all__ = [
 SHIPPED_POLICY: Path = Path(__file__).with_name("data") / "escalation.yaml"
 ENV_POLICY_FILE = "PILHUB_SLA_POLICY"
 
-ClockKind = Literal["reply", "rectification", "follow_up", "announcement"]
+ClockKind = Literal["reply", "rectification", "follow_up", "announcement", "lawsuit"]
 CLOCK_KINDS: tuple[str, ...] = ClockKind.__args__  # type: ignore[attr-defined]
+#: Kinds a policy file may leave out (added later; without a ladder the clock is listed but nobody is told).
+OPTIONAL_KINDS: tuple[str, ...] = ("lawsuit",)
 Channel = Literal["inbox", "email", "webhook"]
 LevelState = Literal["due_soon", "breached", "escalated"]
 
@@ -71,11 +74,14 @@ AGENCY_ROLES: tuple[str, ...] = (
 )
 #: Roles resolved through ``procuratorates`` (the procuratorate's own people). ``lawsuit_proposal`` reaches
 #: the case procurator with the proposal to consider an administrative lawsuit (行政诉讼法 Art. 25(4)).
-PROCURATOR_ROLES: tuple[str, ...] = ("case_procurator", "department_head", "lawsuit_proposal")
+#: ``supervisory_proposal`` reaches the case procurator with the proposal to refer the matter to the supervisory
+#: commission (监察委员会): only clues of officials' misconduct go there, by a procurator's decision
+#: (``pilhub review referral confirm``), never automatically.
+PROCURATOR_ROLES: tuple[str, ...] = ("case_procurator", "department_head", "lawsuit_proposal", "supervisory_proposal")
 ROLES: tuple[str, ...] = AGENCY_ROLES + PROCURATOR_ROLES
 #: Where a procurator role's messages are routed (``lawsuit_proposal`` goes to the case procurator).
 ROUTE_ROLE = {"case_procurator": "case_procurator", "department_head": "department_head",
-              "lawsuit_proposal": "case_procurator"}
+              "lawsuit_proposal": "case_procurator", "supervisory_proposal": "case_procurator"}
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _PREFIX = re.compile(r"^\d{0,6}$")
@@ -198,6 +204,17 @@ class Jurisdiction(_Override):
         return value
 
 
+class CopiedTo(_Strict):
+    """Bodies a recommendation was copied to (its ``copied_to``) receive a copy of these levels' notices.
+
+    A body of kind ``supervisory_commission`` never receives one automatically (a proposal a procurator confirms
+    is the only way a notice reaches it); a name not in the agency registry goes to the operator, named.
+    """
+
+    levels: tuple[int, ...] = ()
+    template: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+
+
 class Procuratorate(_Strict):
     region_prefix: str
     name: str = ""
@@ -240,8 +257,15 @@ class EscalationPolicy(_Strict):
     jurisdictions: tuple[Jurisdiction, ...] = ()
     procuratorates: tuple[Procuratorate, ...] = ()
     operator: tuple[ContactSpec, ...] = Field(min_length=1)
+    #: A deployment's own local rules (``sla.rules.Rule``: source, jurisdiction, dates), added to the shipped ones.
+    local_rules: tuple[dict[str, Any], ...] = ()
+    #: What the bodies a recommendation was copied to (抄送, seed 003 §三(四)) receive: these levels' notices.
+    copied_to: CopiedTo = Field(default_factory=lambda: CopiedTo())
+    #: The procuratorate's own supervision period for deciding to sue once an agency is found not performing
+    #: (no statute fixes one: an internal deadline, stated as such in the explanation).
+    lawsuit_decision_period: str = "1m"
 
-    @field_validator("follow_up_period")
+    @field_validator("follow_up_period", "lawsuit_decision_period")
     @classmethod
     def _period(cls, value: str) -> str:
         try:
@@ -251,7 +275,7 @@ class EscalationPolicy(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> EscalationPolicy:
-        missing_kinds = set(CLOCK_KINDS) - set(self.kinds)
+        missing_kinds = set(CLOCK_KINDS) - set(self.kinds) - set(OPTIONAL_KINDS)
         if missing_kinds:
             raise ValueError(f"kinds 缺少 / kinds lacks: {sorted(missing_kinds)}")
         scopes: list[tuple[str, _Override]] = [("(top)", self)]  # type: ignore[list-item]
@@ -272,6 +296,14 @@ class EscalationPolicy(_Strict):
                             f"ladder {name}: 公告期间无机关收件人 / the announcement clock has no agency, so "
                             f"role {r.role} cannot be used there"
                         )
+        for name, ladder in self._all_ladders():
+            for lv in ladder.levels:
+                if any(r.role == "supervisory_commission" for r in lv.recipients):
+                    raise ValueError(
+                        f"ladder {name} level {lv.level}: 监察委员会只能在承办检察官确认移送建议后通知，不能自动发送；"
+                        "请改用 supervisory_proposal / the supervisory commission is told only after a procurator "
+                        "confirms a proposal, never automatically: use role supervisory_proposal"
+                    )
         prefixes = [j.region_prefix for j in self.jurisdictions]
         if len(prefixes) != len(set(prefixes)):
             raise ValueError("jurisdictions 的 region_prefix 重复 / duplicate region_prefix")
@@ -292,6 +324,15 @@ class EscalationPolicy(_Strict):
             for o in j.domains.values():
                 names |= {v for k, v in o.kinds.items() if k == kind}
         return names
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        """The shipped rules plus this deployment's ``local_rules`` (validated when the policy is loaded)."""
+        return shipped_rules().with_local(self.parsed_local_rules)
+
+    @cached_property
+    def parsed_local_rules(self) -> tuple[Rule, ...]:
+        return parse_rules(list(self.local_rules), where="local_rules", local=True)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -367,6 +408,11 @@ def load_policy(path: Path | str | None = None) -> EscalationPolicy:
     except yaml.YAMLError as exc:
         raise PolicyError(f"升级策略文件不是有效的 YAML / invalid YAML in {path}: {exc}") from exc
     try:
-        return EscalationPolicy.model_validate(raw)
+        policy = EscalationPolicy.model_validate(raw)
     except ValidationError as exc:
         raise PolicyError(f"升级策略文件格式错误 / invalid escalation policy {path}:\n{exc}") from exc
+    try:
+        policy.rules  # noqa: B018 — validates local_rules (shape, jurisdiction, no id clash) now, not mid-sweep
+    except RuleError as exc:
+        raise PolicyError(f"升级策略文件格式错误 / invalid escalation policy {path}:\n{exc}") from exc
+    return policy

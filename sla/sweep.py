@@ -45,7 +45,17 @@ from hub import audit
 from hub.calendar_store import store_calendar
 from hub.store import integrity
 from hub.store.db import open_store
-from hub.store.models import Case, Clock, Recommendation, SlaDerivation, SlaEvent, SlaSweepRun
+from hub.store.models import (
+    Agency,
+    Case,
+    Clock,
+    Escalation,
+    OutboxMessage,
+    Recommendation,
+    SlaDerivation,
+    SlaEvent,
+    SlaSweepRun,
+)
 from sla.calendar import OfficialCalendar
 from sla.clocks import (
     ClockDates,
@@ -54,7 +64,7 @@ from sla.clocks import (
     derive_case_clocks,
     load_case_facts,
 )
-from sla.escalation import OPERATOR_ROUTE, Directory, evaluate, revoke_stale
+from sla.escalation import COPIED_PREFIX, OPERATOR_ROUTE, Directory, evaluate, revoke_stale
 from sla.periods import Period
 from sla.policy import (
     AGENCY_ROLES,
@@ -85,7 +95,9 @@ CHECK_NOW = dt.date(1970, 1, 1)
 
 
 def derivation_config(policy: EscalationPolicy) -> DerivationConfig:
-    return DerivationConfig(follow_up_period=Period.parse(policy.follow_up_period))
+    """Periods from the policy and the legal rules (shipped plus the policy's ``local_rules``)."""
+    return DerivationConfig(follow_up_period=Period.parse(policy.follow_up_period), rules=policy.rules,
+                            lawsuit_decision_period=Period.parse(policy.lawsuit_decision_period))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -224,6 +236,7 @@ def _recompute_chunk(
     recs = {rn: (pk, agency_pk) for pk, rn, agency_pk in session.execute(
         select(Recommendation.id, Recommendation.rec_number, Recommendation.agency_pk)
         .where(Recommendation.case_pk.in_(case_pks)))}
+    agency_of = {pk: agency_pk for pk, agency_pk in recs.values()}
     existing: dict[int, dict[str, Clock]] = {}
     for clock in session.execute(select(Clock).where(Clock.case_pk.in_(case_pks))).scalars():
         existing.setdefault(clock.case_pk, {})[clock.clock_key] = clock
@@ -268,6 +281,7 @@ def _recompute_chunk(
                 report.revoked += revoke_stale(
                     session, clock_pk=row.id, clock_key=dc.key, clock=dc, as_of=as_of, policy=resolved,
                     directory=directory, agency_pk=agency_pk, case_id=case_id, region_code=region, actor=actor,
+                    changes=change_lines(changes[-1]),
                 )
         for key, row in rows.items():  # derived before, not any more (e.g. a promise withdrawn on correction)
             if row.outcome == "closed" and row.inputs_digest == "withdrawn":
@@ -282,11 +296,15 @@ def _recompute_chunk(
             report.withdrawn += 1
             changes.append(_change(key, before, _row_fields(row)))
             dates = _dates(row)
-            _, agency_pk = recs.get(_rec_of(key), (None, None))
+            agency_pk = agency_of.get(row.recommendation_pk)
             report.revoked += revoke_stale(
                 session, clock_pk=row.id, clock_key=key, clock=dates, as_of=as_of, policy=resolved,
                 directory=directory, agency_pk=agency_pk, case_id=case_id, region_code=region, actor=actor,
+                changes=["更正后的记录不再产生此期限 / the corrected records no longer give this deadline"],
             )
+            if not session.scalar(select(func.count()).select_from(Escalation).where(Escalation.clock_pk == row.id)):
+                # nothing was ever sent about it: the corrected records are as if it had never existed
+                session.delete(row)
         inputs_digest = audit.digest(sorted(dc.inputs_digest for dc in derived))
         if changes:
             audit.append(
@@ -300,10 +318,6 @@ def _recompute_chunk(
                                       computed_at=watermark))
         else:
             marker.inputs_digest, marker.rules_digest, marker.computed_at = inputs_digest, config.digest, watermark
-
-
-def _rec_of(clock_key: str) -> str:
-    return clock_key.split(":", 1)[1]
 
 
 def _row_fields(row: Clock) -> dict[str, Any]:
@@ -339,6 +353,28 @@ def _change(key: str, before: dict[str, Any] | None, after: dict[str, Any]) -> d
         "before": _jsonable(before),
         "after": _jsonable(after),
     }
+
+
+FIELD_LABELS = {
+    "start_on": "起算日（送达日）/ start",
+    "deadline_official": "届满日 / deadline",
+    "deadline_all_weekends": "届满日（全部周末口径）/ deadline (all weekends)",
+    "breach_after": "认定逾期的届满日 / deadline for a breach",
+    "outcome": "结果 / outcome",
+    "resolved_on": "结果日期 / outcome date",
+    "period": "期间 / period",
+    "incomplete": "回复不完整 / incomplete reply",
+}
+
+
+def change_lines(change: dict[str, Any]) -> list[str]:
+    """What changed in a clock, one line per field a reader cares about (for correction notices): dates and
+    states only, never personal data."""
+    lines = []
+    for name, (old, new) in change.get("fields", {}).items():
+        if name in FIELD_LABELS:
+            lines.append(f"{FIELD_LABELS[name]}：{old if old is not None else '—'} → {new if new is not None else '—'}")
+    return lines
 
 
 def _iso(value: Any) -> Any:
@@ -681,6 +717,7 @@ class EvaluationReport:
     states_changed: int = 0
     enqueued: dict[int, int] = field(default_factory=dict)
     messages: int = 0
+    copies: int = 0  # escalations to bodies the recommendation was copied to
 
 
 def _last_run(session: Session) -> SlaSweepRun | None:
@@ -764,6 +801,8 @@ def evaluate_clocks(
         report.evaluated, report.states_changed, report.enqueued, report.messages = apply(
             sql, _evaluated(sql, slots, work), work, slots, newly, params
         )
+        copies, copy_messages = _enqueue_copies(session, policy, directory, now, as_of)
+        report.copies, report.messages = copies, report.messages + copy_messages
         sql.drop("sla_pol", "sla_ladder", "sla_lvl", "sla_rcpt", "sla_agency", "sla_dir", "sla_act", "sla_due")
         escalations = sum(report.enqueued.values())
         session.add(SlaSweepRun(as_of=as_of, mode=report.mode, policy_fingerprint=policy.fingerprint,
@@ -780,6 +819,70 @@ def evaluate_clocks(
                         "messages": report.messages, "policy": policy.fingerprint},
             )
     return report
+
+
+def _enqueue_copies(
+    session: Session, policy: EscalationPolicy, directory: Directory, now: dt.datetime, as_of: dt.date
+) -> tuple[int, int]:
+    """Copies of this run's notices for the bodies each recommendation was copied to (抄送, seed 003 §三(四)).
+
+    What they receive is the policy's ``copied_to.levels``; the copies go out with the escalations this run
+    enqueued, in the same transaction, so each is made once (the ``escalations`` unique key refuses a second).
+    A body already addressed by that level (e.g. the people's congress at level 4) gets no second copy; a
+    supervisory commission never gets one (only a confirmed proposal reaches it); a name the agency registry does
+    not know goes to the operator, named. Few rows: only recommendations with ``copied_to`` and escalations of this
+    run are read.
+    """
+    levels = tuple(policy.copied_to.levels)
+    if not levels:
+        return 0, 0
+    rows = session.execute(
+        select(Escalation.clock_pk, Escalation.level, Escalation.level_name, Escalation.due_on, Clock.kind,
+               Recommendation.copied_to, Case.case_id, Case.region_code, Case.domain)
+        .join(Clock, Clock.id == Escalation.clock_pk)
+        .join(Recommendation, Recommendation.id == Clock.recommendation_pk)
+        .join(Case, Case.id == Clock.case_pk)
+        .where(Escalation.enqueued_at == now, Escalation.level.in_(levels),
+               Escalation.recipient.not_like(f"{COPIED_PREFIX}%"))
+        .distinct()
+    ).all()
+    rows = [r for r in rows if r.copied_to]
+    if not rows:
+        return 0, 0
+    agencies = {a.name: a for a in session.execute(select(Agency)).scalars()}
+    made = messages = 0
+    for clock_pk, level, level_name, due_on, kind, copied_to, case_id, region, domain in rows:
+        spec = next((lv for lv in policy.resolve(region, domain).levels(kind) if lv.level == level), None)
+        if spec is None:
+            continue
+        existing = set(session.scalars(select(Escalation.recipient).where(Escalation.clock_pk == clock_pk,
+                                                                           Escalation.level == level)))
+        for name in dict.fromkeys(str(n) for n in copied_to):
+            agency = agencies.get(name)
+            if agency is not None and agency.kind == "supervisory_commission":
+                continue  # never automatically: a procurator confirms a referral (pilhub review referral)
+            if agency is not None:
+                target, route = f"agency:{agency.code}", f"agency:{agency.code}"
+            else:
+                target, route = f"unresolved:copied_to:{name}", OPERATOR_ROUTE
+            recipient = f"{COPIED_PREFIX}{target}"[:200]
+            if target in existing or recipient in existing:
+                continue
+            esc = Escalation(clock_pk=clock_pk, level=level, level_name=level_name, recipient=recipient,
+                             due_on=due_on, enqueued_at=now)
+            session.add(esc)
+            session.flush()
+            made += 1
+            payload = {"template": policy.copied_to.template or spec.template, "role": "copied_to",
+                       "as_of": as_of.isoformat(), "copied_name": name}
+            for entry in directory.addresses(route):
+                session.add(OutboxMessage(
+                    dedupe_key=f"esc:{esc.id}:{entry.channel}:{entry.addr_key}", escalation_pk=esc.id,
+                    channel=entry.channel, recipient=entry.address.replace("{case_id}", case_id), subject=spec.label,
+                    body="", payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+                messages += 1
+    session.flush()
+    return made, messages
 
 
 def _active(slots: int, ev: str = "ev") -> str:

@@ -32,6 +32,7 @@ from hub.api.routes_cases import router as cases_router
 from hub.api.routes_clues import router as clues_router
 from hub.api.routes_figures import ERRORS
 from hub.api.routes_figures import router as figures_router
+from hub.api.routes_referrals import router as referrals_router
 from hub.api.routes_supervision import router as supervision_router
 from hub.api.tokens import Principal, TokenStore
 from hub.registry.format import DOMAIN_LABELS, DOMAINS, PROCEDURE_LABELS, PROCEDURES
@@ -164,6 +165,7 @@ def create_app(
 
     # The more specific mount first: /static/docs is the vendored Swagger UI and ReDoc.
     app.mount("/static/docs", StaticFiles(directory=docs_assets()), name="docs-assets")
+    app.include_router(referrals_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/fonts/cjk.otf", include_in_schema=False)

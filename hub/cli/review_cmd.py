@@ -119,3 +119,75 @@ def register(app: typer.Typer) -> None:
     app.command("match")(match_cmd)
     app.add_typer(review_app, name="review")
     app.add_typer(links_app, name="links")
+
+
+# --- referrals to the supervisory commission: proposed by the sweep, decided by a procurator ------------------
+
+referral_app = typer.Typer(
+    help="向监察委员会移送的建议（须检察官确认，绝不自动发送）/ proposals to refer to the supervisory commission "
+    "(a procurator decides; never automatic)",
+    no_args_is_help=True,
+)
+
+
+@referral_app.command("list")
+def referral_list(
+    include_decided: bool = typer.Option(False, "--all", help="包括已决定的 / include decided proposals"),
+    case_id: str | None = typer.Option(None, "--case", help="只列出该案件 / only this case"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / print JSON"),
+) -> None:
+    """待决定的移送建议 / referral proposals awaiting a decision."""
+    from hub.referrals import list_proposals
+    from hub.store import session_scope
+
+    with session_scope() as session:
+        rows = list_proposals(session, include_decided=include_decided, case_id=case_id)
+    if as_json:
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table("ID", "案件 case", "检察建议 rec.", "机关 agency", "建议日 proposed", "决定 decision")
+    for r in rows:
+        table.add_row(str(r.id), r.case_id, r.rec_number or "", r.agency or "", r.proposed_on.isoformat(),
+                      r.decision or "待决定 awaiting")
+    console.print(table)
+
+
+def _referral(proposal_id: int, confirm: bool, reason: str | None) -> None:
+    from hub.referrals import ReferralError, decide_referral
+    from hub.store import session_scope
+    from sla.policy import PolicyError, load_policy
+
+    try:
+        policy = load_policy()
+        with session_scope() as session:
+            decision = decide_referral(session, proposal_id, confirm=confirm, actor="cli", policy=policy,
+                                       reason=reason)
+            status = decision.decision
+    except (ReferralError, PolicyError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if confirm:
+        console.print(f"已确认移送 / confirmed: proposal {proposal_id} — 通知已排入发件箱 (pilhub outbox send)")
+    else:
+        console.print(f"不予移送 / rejected: proposal {proposal_id} ({status})")
+
+
+@referral_app.command("confirm")
+def referral_confirm(
+    proposal_id: int = typer.Argument(..., help="移送建议编号 / proposal id (pilhub review referral list)"),
+    reason: str | None = typer.Option(None, "--reason", help="理由（记入审计，不得含个人信息）/ reason, audited"),
+) -> None:
+    """确认移送：此时才通知同级监察委员会（一次）/ confirm: only now is the supervisory commission told (once)."""
+    _referral(proposal_id, True, reason)
+
+
+@referral_app.command("reject")
+def referral_reject(
+    proposal_id: int = typer.Argument(..., help="移送建议编号 / proposal id"),
+    reason: str = typer.Option(..., "--reason", help="不予移送的理由（必填，记入审计）/ reason (required, audited)"),
+) -> None:
+    """不予移送：监察委员会不会收到任何通知 / reject: the supervisory commission receives nothing."""
+    _referral(proposal_id, False, reason)
+
+
+review_app.add_typer(referral_app, name="referral")

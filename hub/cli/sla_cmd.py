@@ -34,6 +34,9 @@ STATE_LABELS = {
     "escalated": "已升级 escalated",
     "closed": "已关闭 closed",
     "calendar_missing": "缺日历 calendar missing",
+    "no_statutory_period": "无法定期限 no statutory period",
+    "withdrawn": "已撤回 withdrawn",
+    "suspended": "中止 suspended",
 }
 STATE_STYLES = {
     "escalated": "bold red",
@@ -44,6 +47,9 @@ STATE_STYLES = {
     "met": "green",
     "closed": "dim",
     "pending": "cyan",
+    "no_statutory_period": "dim cyan",
+    "withdrawn": "dim",
+    "suspended": "blue",
 }
 
 
@@ -119,17 +125,25 @@ def status_cmd(
     case_id: str | None = typer.Argument(None, help="案件编号 / case id (default: all open clocks)"),
     as_of: str | None = typer.Option(None, "--as-of", help="评估日期 / evaluation date, default today"),
     include_all: bool = typer.Option(False, "--all", help="包括已完成、已关闭的时钟 / include met and closed"),
-    limit: int = typer.Option(200, "--limit", min=1, help="最多显示条数 / at most this many clocks"),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON（供脚本使用）/ print JSON for scripts"),
+    limit: int = typer.Option(200, "--limit", min=1, help="最多列出条数 / at most this many rows"),
+    as_json: bool = typer.Option(
+        False, "--json", help="以 JSON 输出；指定案件时含适用规则和历史 / JSON; for one case with rules and history"
+    ),
 ) -> None:
-    """列出时钟：届满日、剩余或逾期天数、状态和级别 / list clocks with deadlines, days left or overdue, state."""
+    """列出时钟：届满日、剩余或逾期天数、状态和级别 / list clocks with deadlines, days left or overdue, state.
+
+    指定案件并加 --json 时，每个时钟附适用的规则（citation、rules_applied）、解释和历史（history：起算、回复、
+    通知及其发送/撤销/更正、中止、结果）。/ For one case with --json, each clock carries the rules applied, its
+    explanation and its history (start, replies, notices and what became of them, suspensions, outcome).
+    """
     from hub.store import session_scope
     from sla.escalation import clock_status
 
     day = _as_of(as_of)
     policy = _policy()
     with session_scope() as session:
-        rows = clock_status(session, as_of=day, policy=policy, case_id=case_id, include_final=include_all, limit=limit)
+        rows = clock_status(session, as_of=day, policy=policy, case_id=case_id, include_final=include_all, limit=limit,
+                            with_history=as_json and case_id is not None)
     if case_id is not None and not rows:
         err_console.print(f"无此案件或该案无时钟 / no clocks for case {case_id} (run `pilhub sla sweep` first?)")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -179,18 +193,31 @@ KIND_SHORT = {"reply": "书面回复", "rectification": "承诺整改", "follow_
 @sla_app.command("event")
 def event_cmd(
     case_id: str = typer.Argument(..., help="案件编号 / case id"),
-    kind: str = typer.Option(..., "--kind", help="announcement（公告发布）| follow_up_done（回头看完成）"),
+    kind: str = typer.Option(
+        ..., "--kind",
+        help="announcement 公告发布 | follow_up_done 回头看完成 | withdrawn 撤回检察建议 | obstacle 客观障碍（中止）| "
+        "resume 障碍消除（恢复）| closed 案件办结 | lawsuit_decided 已作出是否起诉的决定",
+    ),
     on: str = typer.Option(..., "--on", help="发生日期 YYYY-MM-DD / the day it happened"),
-    rec: str | None = typer.Option(None, "--rec", help="检察建议编号（回头看必填）/ recommendation number"),
+    rec: str | None = typer.Option(
+        None, "--rec", help="检察建议编号（除 announcement、closed 外必填）/ recommendation number (all but "
+        "announcement and closed)"
+    ),
+    note: str | None = typer.Option(None, "--note", help="说明（不得含个人信息）/ note, no personal data"),
 ) -> None:
-    """登记时钟所需、案件名录没有的事件 / record a dated event the case registry lacks."""
+    """登记时钟所需、案件名录没有的事件 / record a dated event the case registry lacks.
+
+    撤回（withdrawn）使该建议的全部时钟于当日终止、待发通知撤销；客观障碍（obstacle）中止跟进调查和整改期限，
+    恢复（resume）后继续计算。/ withdrawn ends the recommendation's clocks that day and revokes pending notices;
+    obstacle suspends the follow-up and rectification clocks (中止), resume lets them run again.
+    """
     from hub.store import session_scope
     from sla.clocks import EventError, record_event
 
     day = _as_of(on)
     try:
         with session_scope() as session:
-            record_event(session, case_id=case_id, kind=kind, occurred_on=day, actor="cli", rec_number=rec)
+            record_event(session, case_id=case_id, kind=kind, occurred_on=day, actor="cli", rec_number=rec, note=note)
     except EventError as exc:
         err_console.print(str(exc))
         raise typer.Exit(EXIT_BAD_INPUT) from None

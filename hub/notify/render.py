@@ -26,10 +26,11 @@ from hub.registry.format import DOMAIN_LABELS, PROCEDURE_LABELS
 from hub.store.models import Agency, Case, Clock, Escalation, OutboxMessage, Recommendation
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-PROCURATOR_ROLES = ("case_procurator", "lawsuit_proposal")
+PROCURATOR_ROLES = ("case_procurator", "lawsuit_proposal", "supervisory_proposal")
 
 _DUTY = {
     "reply": "书面回复检察建议",
+    "lawsuit": "决定是否提起行政公益诉讼",
     "rectification": "完成承诺的整改",
     "follow_up": "开展整改“回头看”",
     "announcement": "公告期满后依法决定是否提起民事公益诉讼",
@@ -42,19 +43,31 @@ _ROLE_NAMES = {
     "government_rule_of_law_office": "同级政府法治机构",
     "people_congress": "同级人大常委会",
     "supervisory_commission": "同级监察委员会",
+    "supervisory_proposal": "承办检察官",
     "agency_contact": "被建议机关",
+    "copied_to": "抄送机关",
 }
 
 
+def _applied(clock: Clock) -> list[dict[str, Any]]:
+    return list((clock.explanation or {}).get("rules_applied") or [])
+
+
 def _citation(clock: Clock) -> str:
-    """The provision a clock's period comes from, as cited in a notice."""
-    if clock.kind == "reply" and clock.period == "1m":
-        return "《人民检察院提起公益诉讼试点工作实施办法》第四十条"
-    if clock.kind == "reply":
-        return "《最高人民法院 最高人民检察院关于检察公益诉讼案件适用法律若干问题的解释》（法释〔2018〕6号）第二十一条第二款"
-    if clock.kind == "announcement":
-        return "法释〔2018〕6号第十三条"
-    return ""
+    """The provision a clock's period comes from, exactly as applied when the clock was derived.
+
+    Read from the clock's explanation (``rules_applied``, selected by the case's region and the receipt date),
+    never re-guessed here: a notice cites the rule that was applied, and only that one.
+    """
+    applied = [r for r in _applied(clock) if r.get("kind") != "urgent_reply_evidence"]
+    if applied:
+        return "、".join(r["citation"] for r in applied)
+    return str((clock.explanation or {}).get("citation") or "")
+
+
+def _evidence_citation(clock: Clock) -> str:
+    """The local rule requiring evidence with an urgent reply, if it was applied to this clock (else empty)."""
+    return "、".join(r["citation"] for r in _applied(clock) if r.get("kind") == "urgent_reply_evidence")
 
 
 def cn_date(value: dt.date | str | None) -> str:
@@ -95,6 +108,28 @@ def render(template: str, context: dict[str, Any]) -> Rendered:
     return Rendered(subject=subject[:500], body=body)
 
 
+def _lawsuit_note(explanation: dict[str, Any]) -> str:
+    follows = str(explanation.get("follows") or "")
+    if follows.startswith("reply:"):
+        return "逾期未书面回复检察建议 / no reply by the deadline"
+    if follows.startswith("follow_up:"):
+        return "跟进调查期满仍未完全整改 / rectification incomplete when the follow-up ran out"
+    return ""
+
+
+def _correction_context(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a correction notice (更正通知) says: the notice it withdraws and what changed in the records."""
+    if payload.get("template") != "correction":
+        return {}
+    sent = payload.get("corrected_sent_on")
+    return {
+        "corrected_subject": payload.get("corrected_subject", ""),
+        "corrected_sent_on": dt.date.fromisoformat(sent) if sent else None,
+        "changes": list(payload.get("changes") or []),
+        "corrected_state_line": payload.get("corrected_state_line", ""),
+    }
+
+
 def message_context(session: Session, message: OutboxMessage, *, include_personal: bool = False) -> dict[str, Any]:
     """Everything a template may use, loaded from the message's escalation, clock, case and agency."""
     payload = dict(message.payload or {})
@@ -109,6 +144,7 @@ def message_context(session: Session, message: OutboxMessage, *, include_persona
     as_of = dt.date.fromisoformat(str(payload.get("as_of") or dt.date.today().isoformat()))
     role = str(payload.get("role") or "")
     recipient = escalation.recipient if escalation is not None else message.recipient
+    recipient = recipient.removeprefix("copied:")  # a copy for a body the recommendation was copied to
     unresolved_role = None
     if recipient.startswith("agency:"):
         code = recipient.split(":", 1)[1]
@@ -117,6 +153,8 @@ def message_context(session: Session, message: OutboxMessage, *, include_persona
     elif recipient.startswith("unresolved:"):
         unresolved_role = recipient.split(":")[1]
         recipient_name = "平台运维人员"
+        if unresolved_role == "copied_to":
+            unresolved_role = f"抄送机关“{payload.get('copied_name', recipient.split(':', 2)[-1])}”"
     else:
         recipient_name = _ROLE_NAMES.get(role, "承办检察官")
     if include_personal and role in PROCURATOR_ROLES and case.procurator_enc:
@@ -150,7 +188,12 @@ def message_context(session: Session, message: OutboxMessage, *, include_persona
         "days_left": days_left,
         "incomplete": bool(clock.incomplete),
         "rule": _citation(clock),
+        "evidence_rule": _evidence_citation(clock),
         "explanation_rule": explanation.get("rule", ""),
+        "round": explanation.get("round"),
+        "rule_note": _lawsuit_note(explanation),
+        "escalation_id": escalation.id if escalation is not None else None,
+        **_correction_context(payload),
         "level": escalation.level if escalation is not None else payload.get("level"),
         "level_name": escalation.level_name if escalation is not None else payload.get("level_name"),
         "label": message.subject,

@@ -119,11 +119,21 @@ class ReplyIn(_Lenient):
     rectified: bool | None = None
     rectified_on: date | None = None
     rebound: bool | None = None
+    #: full | partial | none — how far the agency reports rectification; absent: derived from ``rectified``
+    #: (true → full, false → none). A timely reply with partial or no rectification keeps a follow-up open.
+    rectification_status: Literal["full", "partial", "none"] | None = None
 
     @model_validator(mode="after")
     def _posted_not_after_received(self) -> ReplyIn:
         if self.posted_on is not None and self.posted_on > self.replied_on:
             raise ValueError("posted_on 晚于 replied_on（邮寄日不能晚于收到日）/ posted_on is after replied_on")
+        if self.rectification_status is not None and self.rectified is not None and (
+            (self.rectification_status == "full") != self.rectified
+        ):
+            raise ValueError(
+                "rectification_status 与 rectified 矛盾（full 对应 rectified=true）/ rectification_status contradicts "
+                "rectified (full ⇔ rectified: true)"
+            )
         return self
 
 
@@ -136,6 +146,7 @@ class RecommendationIn(_Lenient):
     publicly_delivered: bool | None = None
     copied_to: list[str] = Field(default_factory=list)
     replies: list[ReplyIn] = Field(default_factory=list)
+    withdrawn_on: date | None = None  # 撤回之日: the recommendation's clocks end ``withdrawn`` that day
 
     @field_validator("rec_id")
     @classmethod
@@ -146,6 +157,8 @@ class RecommendationIn(_Lenient):
     def _dates_in_order(self) -> RecommendationIn:
         if self.received_on is not None and self.received_on < self.issued_on:
             raise ValueError("received_on 早于 issued_on / received_on is before issued_on")
+        if self.withdrawn_on is not None and self.withdrawn_on < self.issued_on:
+            raise ValueError("withdrawn_on 早于 issued_on（撤回日不能早于制发日）/ withdrawn_on is before issued_on")
         for i, reply in enumerate(self.replies):
             if self.received_on is not None and reply.replied_on < self.received_on:
                 raise ValueError(
@@ -176,6 +189,7 @@ class CaseLine(_Lenient):
     recommendations: list[RecommendationIn] = Field(default_factory=list)
     outcomes: OutcomesIn = Field(default_factory=OutcomesIn)
     litigation_status: str | None = Field(default=None, max_length=40)
+    closed_on: date | None = None  # 办结日期: closing ends running clocks that day, keeping an earlier breach
 
     @field_validator("case_id")
     @classmethod
@@ -206,6 +220,8 @@ class CaseLine(_Lenient):
 
     @model_validator(mode="after")
     def _recommendations_after_opening(self) -> CaseLine:
+        if self.closed_on is not None and self.closed_on < self.opened_on:
+            raise ValueError("closed_on 早于立案日期 opened_on / closed_on is before opened_on")
         seen: set[str] = set()
         for i, rec in enumerate(self.recommendations):
             if rec.issued_on < self.opened_on:

@@ -32,7 +32,7 @@ from hub.registry.errors import LineError, from_validation_error
 from hub.registry.format import CaseLine, PartyIn, RecommendationIn
 from hub.registry.quality import party_warnings
 from hub.registry.stored import changed_fields, persons_of
-from hub.store.models import Agency, Case, Party, Recommendation, Reply
+from hub.store.models import Agency, Case, Party, Recommendation, Reply, SlaEvent
 from schemas.textfile import LineProblem, loads_strict, open_text
 
 ACTOR = "registry-import"
@@ -271,6 +271,7 @@ def _apply_case(
                 f"案件 {line.case_id} 的存储内容与导出不符（{', '.join(changed)}），已按导出修复 / stored rows "
                 f"differed from the export ({', '.join(changed)}): repaired"
             )
+    newly_closed = outcome == "updated" and case.status != "closed" and line.status == "closed"
     title = seal_text(line.title, persons_of(line), "cases.title")
     case.title = title.public or line.title
     case.title_enc = title.sealed
@@ -286,6 +287,14 @@ def _apply_case(
     case.waste_removed_t = line.outcomes.waste_removed_t
     case.money_recovered_yuan = line.outcomes.money_recovered_yuan
     case.litigation_status = line.litigation_status
+    case.closed_on = line.closed_on
+    if newly_closed and line.closed_on is None:
+        # The export says closed but not since when: the hub records the day it learned of it, an upper bound of
+        # the closing date (the clocks ran until then in the hub's knowledge). A procurator corrects it with
+        # `pilhub sla event CASE --kind closed --on DATE`.
+        session.add(SlaEvent(case_pk=case.id, kind="closed", occurred_on=now.date(), recorded_by=actor,
+                             recorded_at=now, note="registry reported the case closed without closed_on"))
+        notes.append("案件状态变为已办结但未给出办结日期 closed_on，按今日登记 / closed without closed_on: today is recorded")
     case.content_hash = chash
     case.field_digests = digests
     case.updated_at = now
@@ -351,6 +360,7 @@ def _upsert_recommendation(
     row.urgent = rec.urgent
     row.publicly_delivered = rec.publicly_delivered
     row.copied_to = list(rec.copied_to)
+    row.withdrawn_on = rec.withdrawn_on
     row.updated_at = datetime.now(UTC)
     # Registry replies are replaced wholesale; replies that came from agency records stay.
     kept = [r for r in row.replies if r.source != "registry"]
@@ -368,6 +378,7 @@ def _upsert_recommendation(
                 rectified=reply.rectified,
                 rectified_on=reply.rectified_on,
                 rebound=reply.rebound,
+                rectification_status=reply.rectification_status,
                 source="registry",
             )
         )

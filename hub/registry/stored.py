@@ -60,7 +60,8 @@ def _party_stored(party: Party) -> dict[str, Any]:
     }
 
 
-_REPLY_FIELDS = ("replied_on", "posted_on", "has_evidence", "rectification_due", "rectified", "rectified_on", "rebound")
+_REPLY_FIELDS = ("replied_on", "posted_on", "has_evidence", "rectification_due", "rectified", "rectified_on", "rebound",
+                 "rectification_status")
 
 
 def _recommendations_in_line(line: CaseLine) -> dict[str, Any]:
@@ -72,6 +73,7 @@ def _recommendations_in_line(line: CaseLine) -> dict[str, Any]:
             "urgent": r.urgent,
             "publicly_delivered": r.publicly_delivered,
             "copied_to": list(r.copied_to),
+            "withdrawn_on": r.withdrawn_on,
             "replies": [{f: getattr(reply, f) for f in _REPLY_FIELDS} for reply in r.replies],
         }
         for r in line.recommendations
@@ -87,6 +89,7 @@ def _recommendations_stored(case: Case, wanted: set[str]) -> dict[str, Any]:
             "urgent": bool(r.urgent),
             "publicly_delivered": r.publicly_delivered,
             "copied_to": list(r.copied_to or []),
+            "withdrawn_on": r.withdrawn_on,
             "replies": [
                 {f: getattr(reply, f) for f in _REPLY_FIELDS}
                 for reply in sorted(r.replies, key=lambda x: x.seq)
@@ -119,6 +122,7 @@ def line_view(line: CaseLine) -> dict[str, Any]:
             "money_recovered_yuan": _amount(line.outcomes.money_recovered_yuan),
         },
         "litigation_status": line.litigation_status,
+        "closed_on": line.closed_on,
     }
 
 
@@ -143,6 +147,7 @@ def stored_view(case: Case, line: CaseLine) -> dict[str, Any]:
             "money_recovered_yuan": _amount(case.money_recovered_yuan),
         },
         "litigation_status": case.litigation_status,
+        "closed_on": case.closed_on,
     }
 
 

@@ -100,6 +100,9 @@ class Case(Base):
     waste_removed_t: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
     money_recovered_yuan: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
     litigation_status: Mapped[str | None] = mapped_column(String(40))
+    # migration 0007: the day the case was closed (registry ``closed_on``): closing ends running clocks from
+    # that day and keeps a breach that happened before it.
+    closed_on: Mapped[date | None] = mapped_column(Date)
     content_hash: Mapped[str] = mapped_column(String(64))
     # Digest of each top-level field of the imported line, so an update can name the
     # fields that changed without keeping their (possibly personal) values.
@@ -156,6 +159,7 @@ class Recommendation(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     publicly_delivered: Mapped[bool | None] = mapped_column(Boolean)  # 宣告送达, where known
     copied_to: Mapped[list[Any]] = mapped_column(default=list)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)  # migration 0007: 撤回检察建议之日
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
@@ -184,6 +188,8 @@ class Reply(Base):
     rectified: Mapped[bool | None] = mapped_column(Boolean)
     rectified_on: Mapped[date | None] = mapped_column(Date)
     rebound: Mapped[bool | None] = mapped_column(Boolean)  # 反弹回潮 found at follow-up
+    # migration 0007: full | partial | none (registry ``rectification_status``; derived from ``rectified`` if absent)
+    rectification_status: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(String(16), default="registry")  # registry | record
     record_pk: Mapped[int | None] = mapped_column(ForeignKey("agency_records.id"))
     # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
@@ -261,7 +267,7 @@ class Clock(Base):
     # evaluate the state of any day: how the clock stopped (met | met_late | closed; None = not stopped) and
     # on which day (None with closed = closed whatever the day); a short period (≤ 15 days) takes the
     # shorter reminder offsets; an urgent reply without evidence was received but does not stop the clock.
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24))  # 24 since migration 0007 (no_statutory_period)
     resolved_on: Mapped[date | None] = mapped_column(Date)
     short_period: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -580,6 +586,26 @@ class SlaSweepRun(Base):
     level_digests: Mapped[list[Any] | None] = mapped_column(default=None)
     #: year → digest of that year's schedule as this run saw it (a change re-derives the year's clocks)
     calendar_digests: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class ReferralDecision(Base):
+    """A procurator's decision on a proposal to refer a matter to the supervisory commission (migration 0007).
+
+    Only clues of officials' misconduct go to the supervisory commission (seed 003 §三(二), seed 004 §六), by a
+    procurator's decision: the sweep only *proposes* (an escalation to the case procurator, role
+    ``supervisory_proposal``); the commission is told when the proposal is confirmed here — once: the proposal
+    escalation is unique, and so is the referral escalation it creates (``escalations`` unique key).
+    """
+
+    __tablename__ = "referral_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("escalations.id"), unique=True)
+    decision: Mapped[str] = mapped_column(String(16))  # confirmed | rejected
+    reason: Mapped[str | None] = mapped_column(String(500))  # institutional text only, no personal data
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    referral_pk: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
 
 
 # --- matching (migration 0005) --------------------------------------------------------

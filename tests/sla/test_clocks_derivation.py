@@ -33,14 +33,20 @@ POLICY = load_policy()
 RESOLVED = POLICY.resolve("330802", "ecology")
 
 
+ZHEJIANG = "330802"  # 衢州市柯城区: national rules only (not a 2015 pilot province)
+LINCANG = "530902"  # 临沧市临翔区: the Lincang decision's evidence rule binds here (from 2020-08-30)
+YUNNAN_PILOT = "530102"  # 昆明市: Yunnan was a 2015 pilot province
+
+
 def _case(
     *recs: RecommendationFacts,
     status: str = "open",
     procedure: str = "admin_pre_litigation",
     litigation_status: str | None = None,
     events: tuple[EventFacts, ...] = (),
+    region: str = ZHEJIANG,
 ) -> CaseFacts:
-    return CaseFacts("KC-T-001", procedure, status, litigation_status, tuple(recs), events)
+    return CaseFacts("KC-T-001", procedure, status, litigation_status, tuple(recs), events, region_code=region)
 
 
 def _rec(
@@ -192,7 +198,7 @@ REPLY_TABLE = [
         [("2024-05-21", "met_late")],
     ),
     (
-        "urgent reply without evidence is incomplete: the clock keeps running and breaches",
+        "Lincang: urgent reply without evidence is incomplete: the clock keeps running and breaches",
         _rec("2025-09-10", _reply("2025-09-20", evidence=False), urgent=True),
         "2025-09-25",
         "2025-09-25",
@@ -202,7 +208,7 @@ REPLY_TABLE = [
         [("2025-09-20", "running"), ("2025-09-26", "breached")],
     ),
     (
-        "urgent: incomplete reply, then one with evidence after the deadline → met_late on the second",
+        "Lincang urgent: incomplete reply, then one with evidence after the deadline → met_late on the second",
         _rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-29", seq=2), urgent=True),
         "2025-09-25",
         "2025-09-25",
@@ -222,7 +228,7 @@ REPLY_TABLE = [
         [("2024-04-15", "met")],
     ),
     (
-        "issued before 2017-07-01: one month (2015 pilot measures Art. 40), 06-03 Sat → 06-05",
+        "pilot province, received before 2017-07-01: one month (2015 pilot measures Art. 40), 06-03 Sat → 06-05",
         _rec("2017-05-03", issued="2017-05-02"),
         "2017-06-05",
         "2017-06-05",
@@ -232,7 +238,7 @@ REPLY_TABLE = [
         [("2017-06-06", "breached")],
     ),
     (
-        "urgent under the pilot measures: still one month, no evidence needed",
+        "pilot province, urgent under the pilot measures: still one month, no evidence needed",
         _rec("2017-05-03", _reply("2017-05-20", evidence=False), urgent=True, issued="2017-05-02"),
         "2017-06-05",
         "2017-06-05",
@@ -259,7 +265,8 @@ def test_reply_clock_table(
     resolved: str | None,
     days: list[tuple[str, str]],
 ) -> None:
-    clock = _clock(_case(rec))
+    region = LINCANG if label.startswith("Lincang") else YUNNAN_PILOT if label.startswith("pilot") else ZHEJIANG
+    clock = _clock(_case(rec, region=region))
     assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (
         D(official),
         D(weekends),
@@ -273,12 +280,13 @@ def test_reply_clock_table(
 
 
 def test_incomplete_is_a_flag_not_a_state() -> None:
-    clock = _clock(_case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), urgent=True)))
+    clock = _clock(_case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), urgent=True), region=LINCANG))
     assert clock.incomplete and clock.outcome is None
     assert clock.explanation["replies"][0]["counted"] is False
     assert "证明材料" in clock.explanation["replies"][0]["why"]
     completed = _clock(
-        _case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-22", seq=2), urgent=True))
+        _case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-22", seq=2), urgent=True),
+              region=LINCANG)
     )
     assert not completed.incomplete and completed.outcome == "met"
 
@@ -363,19 +371,29 @@ def test_rectification_clock_from_the_promised_date() -> None:
     assert undated.resolved_on == D("2024-04-15")  # completion date not recorded: the reply's date
 
 
-def test_a_later_promise_governs_the_rectification_clock() -> None:
-    clock = _clock(
-        _case(
-            _rec(
-                "2024-03-20",
-                _reply("2024-04-15", promise="2024-07-31"),
-                _reply("2024-07-25", promise="2024-09-30", seq=2),
-            )
-        ),
-        "rectification",
-    )
-    assert clock.breach_after == D("2024-09-30") and clock.start_on == D("2024-07-25")
-    assert clock.explanation["earlier_promises"] == [{"reply_seq": 1, "due": D("2024-07-31")}]
+def test_each_promise_is_its_own_clock_and_a_timely_new_promise_replaces_the_old() -> None:
+    clocks = [
+        c
+        for c in derive_case_clocks(
+            _case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31"),
+                       _reply("2024-07-25", promise="2024-09-30", seq=2))),
+            calendar=CAL,
+        )
+        if c.kind == "rectification"
+    ]
+    first, second = clocks
+    assert (first.breach_after, first.outcome, first.resolved_on) == (D("2024-07-31"), "closed", D("2024-07-25"))
+    assert (second.key, second.start_on, second.breach_after, second.outcome) == (
+        "rectification:柯检行公建〔2024〕1号#2", D("2024-07-25"), D("2024-09-30"), None)
+
+
+def test_a_later_promise_never_erases_a_missed_one() -> None:
+    facts = _case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31"),
+                       _reply("2024-08-20", promise="2024-09-30", seq=2)))
+    first, second = [c for c in derive_case_clocks(facts, calendar=CAL) if c.kind == "rectification"]
+    assert (first.outcome, first.resolved_on) == ("breached", D("2024-08-20"))
+    assert _state(first, "2024-08-10") == "breached" and _state(first, "2025-01-01") == "breached"
+    assert second.outcome is None and _state(second, "2024-09-01") == "running"
 
 
 def test_follow_up_clock_six_months_after_rectification() -> None:
@@ -399,8 +417,11 @@ def test_follow_up_clock_six_months_after_rectification() -> None:
             _reply("2025-10-10", promise="2026-02-28", rectified=True, rectified_on="2026-03-01", rebound=True),
         )
     )
-    clock = _clock(rebound, "follow_up")
-    assert clock.outcome == "closed" and clock.explanation["rebound"] is True
+    check, again = [c for c in derive_case_clocks(rebound, calendar=CAL) if c.kind == "follow_up"]
+    assert check.outcome == "closed" and check.explanation["round"] == "check"
+    # rebound opens a new follow-up investigation (from the rectification date: the finding's date is unknown)
+    assert (again.key, again.explanation["round"], again.start_on, again.outcome) == (
+        "follow_up:柯检行公建〔2024〕1号#2", "investigation", D("2026-03-01"), None)
 
 
 def test_follow_up_period_is_configurable() -> None:
@@ -436,6 +457,8 @@ def test_same_facts_same_digest_and_a_correction_changes_it() -> None:
 
 def test_explanation_cites_the_rule_and_both_readings() -> None:
     clock = _clock(_case(_rec("2024-08-12")))
-    assert "法释〔2018〕6号第21条第2款" in clock.explanation["rule"]
+    assert clock.explanation["citation"] == ("《最高人民法院 最高人民检察院关于检察公益诉讼案件适用法律若干问题的解释》"
+                                             "（法释〔2018〕6号）第二十一条第二款")
+    assert [r["id"] for r in clock.explanation["rules_applied"]] == ["spc_spp_2018_art21_reply"]
     assert clock.explanation["differs"] is True
     assert any("2024-10-14" in line for line in clock.explanation["all_weekends"])

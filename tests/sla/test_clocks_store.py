@@ -283,7 +283,8 @@ def test_correcting_a_received_date_cancels_unsent_escalations_and_refires_them_
     assert {(k, lv) for k, lv, _, _ in before["escalations"]} == {("reply:龙检行公建〔2026〕1号", 2)}
     _import(factory, _edit("KC-2026-052", lambda r: r.update(received_on="2026-10-09")), tmp_path)
     report = sweep(factory, as_of=DEMO_DAY, policy=POLICY)
-    assert report.recompute.changed == 1 and report.recompute.revoked == 2
+    # the reply clock and the decision-to-sue clock that would follow its breach
+    assert report.recompute.changed == 2 and report.recompute.revoked == 2
     after = _snapshot(factory, "KC-2026-052")
     assert after["escalations"] == set() and after["messages"] == set()
     clock = after["clocks"]["reply:龙检行公建〔2026〕1号"]

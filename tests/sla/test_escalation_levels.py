@@ -2,8 +2,9 @@
 
 The ladder (sla/data/escalation.yaml): 7 days before the official deadline (3 for 15-day clocks) a reminder to
 the agency; the first day after ``breach_after`` an alert to the procurator and the department head; 15 days
-after, the superior authority and the rule-of-law office; 30 days after, the people's congress, the supervisory
-commission and the lawsuit proposal to the procurator.
+after, the superior authority and the rule-of-law office; 30 days after, the people's congress, and to the
+procurator the proposals to refer the matter to the supervisory commission (never the commission itself, which is
+told only on the procurator's confirmation) and to consider a lawsuit.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def test_levels_fire_day_by_day_across_a_breach(store_url: str, tmp_path: Path) 
         D("2024-10-29"): {(3, "agency:330800-sthj", D("2024-10-29")), (3, "agency:330802-fzb", D("2024-10-29"))},
         D("2024-11-13"): {
             (4, "agency:330802-rdcwh", D("2024-11-13")),
-            (4, "agency:330802-jw", D("2024-11-13")),
+            (4, "supervisory_proposal:KC-T-001", D("2024-11-13")),
             (4, "lawsuit_proposal:KC-T-001", D("2024-11-13")),
         },
     }
@@ -131,10 +132,18 @@ def test_levels_fire_day_by_day_across_a_breach(store_url: str, tmp_path: Path) 
     with factory() as s:
         messages = s.execute(select(OutboxMessage.channel, OutboxMessage.recipient)).all()
         keys = s.execute(select(OutboxMessage.dedupe_key)).scalars().all()
+        keys_by_clock = s.execute(
+            select(Clock.clock_key)
+            .join(Escalation, Escalation.clock_pk == Clock.id)
+            .join(OutboxMessage, OutboxMessage.escalation_pk == Escalation.id)
+        ).all()
     # agencies are reached on every registered contact (inbox and e-mail), the procuratorate in its inbox
     assert ("email", "sthj@330802.gov.example.cn") in messages and ("inbox", "procurator:KC-T-001") in messages
     assert ("inbox", "department-head:330802") in messages and ("email", "fzb@330802.gov.example.cn") in messages
-    assert len(messages) == 11 and len(keys) == len(set(keys))  # one message per escalation and address
+    # one message per escalation and address: 11 on the reply clock, and the reminder of the decision-to-sue clock
+    # that follows the breach (2024-10-14 + 1 month, reminded 7 days before: 2024-11-07)
+    assert len(messages) == 12 and len(keys) == len(set(keys))
+    assert sum(1 for (k,) in keys_by_clock if k.startswith("lawsuit:")) == 1
 
 
 def test_a_fifteen_day_clock_is_reminded_three_days_before(store_url: str, tmp_path: Path) -> None:

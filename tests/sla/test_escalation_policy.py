@@ -33,7 +33,7 @@ def test_the_default_ladder_is_the_one_the_issue_asks_for() -> None:
         ["agency_contact"],
         ["case_procurator", "department_head"],
         ["superior_authority", "government_rule_of_law_office"],
-        ["people_congress", "supervisory_commission", "lawsuit_proposal"],
+        ["people_congress", "supervisory_proposal", "lawsuit_proposal"],
     ]
     assert levels[0].expires_at_breach and not levels[1].expires_at_breach
 
