@@ -9,8 +9,8 @@
 * ``referral_decisions``: a procurator's decision on a proposal to refer a matter to the supervisory commission,
   which is never told automatically.
 
-Revision ID: 0007_rules_referrals
-Revises: 0006_sla_speed
+Revision ID: 0009_rules_referrals
+Revises: 0008_calendar
 Create Date: 2026-12-05 08:40:00.000000
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_rules_referrals"
-down_revision = "0006_sla_speed"
+revision = "0009_rules_referrals"
+down_revision = "0008_calendar"
 branch_labels = None
 depends_on = None
 
