@@ -546,7 +546,7 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
                 "按官方口径已逾期，按“全部周末休息”口径按期，不认定超期 / late under the official reading, on time "
                 "under all-weekends: not a breach"
             )
-        done = replace(clock, outcome=outcome, resolved_on=when, incomplete=incomplete, explanation=explanation)
+        done = replace(clock, outcome=outcome, resolved_on=when, explanation=explanation)
         return _finish(_end(case, rec, done, litigation_closes=True), inputs, config)
     explanation["incomplete"] = incomplete
     return _finish(_end(case, rec, replace(clock, incomplete=incomplete, explanation=explanation),

@@ -802,7 +802,9 @@ def evaluate_clocks(
             sql, _evaluated(sql, slots, work), work, slots, newly, params
         )
         copies, copy_messages = _enqueue_copies(session, policy, directory, now, as_of)
-        report.copies, report.messages = copies, report.messages + copy_messages
+        report.copies, report.messages = sum(copies.values()), report.messages + copy_messages
+        for level, n in copies.items():  # copies are escalations of their level like any other
+            report.enqueued[level] = report.enqueued.get(level, 0) + n
         sql.drop("sla_pol", "sla_ladder", "sla_lvl", "sla_rcpt", "sla_agency", "sla_dir", "sla_act", "sla_due")
         escalations = sum(report.enqueued.values())
         session.add(SlaSweepRun(as_of=as_of, mode=report.mode, policy_fingerprint=policy.fingerprint,
@@ -823,7 +825,7 @@ def evaluate_clocks(
 
 def _enqueue_copies(
     session: Session, policy: EscalationPolicy, directory: Directory, now: dt.datetime, as_of: dt.date
-) -> tuple[int, int]:
+) -> tuple[dict[int, int], int]:
     """Copies of this run's notices for the bodies each recommendation was copied to (抄送, seed 003 §三(四)).
 
     What they receive is the policy's ``copied_to.levels``; the copies go out with the escalations this run
@@ -835,7 +837,7 @@ def _enqueue_copies(
     """
     levels = tuple(policy.copied_to.levels)
     if not levels:
-        return 0, 0
+        return {}, 0
     rows = session.execute(
         select(Escalation.clock_pk, Escalation.level, Escalation.level_name, Escalation.due_on, Clock.kind,
                Recommendation.copied_to, Case.case_id, Case.region_code, Case.domain)
@@ -848,9 +850,10 @@ def _enqueue_copies(
     ).all()
     rows = [r for r in rows if r.copied_to]
     if not rows:
-        return 0, 0
+        return {}, 0
     agencies = {a.name: a for a in session.execute(select(Agency)).scalars()}
-    made = messages = 0
+    made: dict[int, int] = {}
+    messages = 0
     for clock_pk, level, level_name, due_on, kind, copied_to, case_id, region, domain in rows:
         spec = next((lv for lv in policy.resolve(region, domain).levels(kind) if lv.level == level), None)
         if spec is None:
@@ -872,7 +875,7 @@ def _enqueue_copies(
                              due_on=due_on, enqueued_at=now)
             session.add(esc)
             session.flush()
-            made += 1
+            made[level] = made.get(level, 0) + 1
             payload = {"template": policy.copied_to.template or spec.template, "role": "copied_to",
                        "as_of": as_of.isoformat(), "copied_name": name}
             for entry in directory.addresses(route):
@@ -1093,7 +1096,12 @@ class SweepReport:
 
 
 def state_counts(session: Session) -> dict[str, int]:
-    counts = dict(session.execute(select(Clock.state, func.count()).group_by(Clock.state)).tuples().all())
+    """Clocks by state. A decision-to-sue clock not started yet (the agency may still perform) is not counted:
+    it exists only as the date it would start on."""
+    counts = dict(session.execute(
+        select(Clock.state, func.count())
+        .where(or_(Clock.kind != "lawsuit", Clock.state != "pending"))
+        .group_by(Clock.state)).tuples().all())
     return dict(sorted(counts.items()))
 
 

@@ -116,7 +116,9 @@ def test_no_2027_calendar_then_importing_the_notice_moves_the_clock(store: str, 
     f.write_text(ILLUSTRATION_2027, encoding="utf-8")
     result = runner.invoke(app, ["calendar", "import", str(f), "--actor", "operator-test"])
     assert result.exit_code == 0, result.output
-    assert "KC-2026-057 reply:" in result.stdout and "1 open clocks move" in result.stdout
+    # the reply clock, and the decision-to-sue clock that would start once its latest date has passed
+    assert "KC-2026-057 reply:" in result.stdout and "KC-2026-057 lawsuit:" in result.stdout
+    assert "2 open clocks move" in result.stdout
     shown = json.loads(runner.invoke(app, ["calendar", "show", "2027", "--json"]).stdout)
     assert shown["status"] == "covered" and "imported" in shown["source"] and "2027-02-14" in shown["workdays"]
 

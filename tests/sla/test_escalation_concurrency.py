@@ -22,7 +22,7 @@ from hub.registry.importer import import_cases, read_lines
 from hub.samples import SAMPLE_CASES
 from hub.store import open_store
 from hub.store.db import reset_caches
-from hub.store.models import Case, Clock, Escalation, OutboxMessage, Recommendation
+from hub.store.models import Agency, Case, Clock, Escalation, OutboxMessage, Recommendation
 from sla.escalation import Directory, evaluate, level_recipients
 from sla.policy import load_policy
 from sla.sweep import sweep
@@ -84,6 +84,20 @@ def _expected(url: str, days: list[dt.date]) -> set[tuple[str, int, str]]:
                     due.level, directory, agency_pk=agency_pk, case_id=case_id, region_code=region
                 ):
                     expected.add((clock.clock_key, due.level.level, recipient))
+    # copies for the bodies a recommendation was copied to (policy copied_to.levels): by agency name, never a
+    # supervisory commission, not when that body is already addressed by the level
+    with factory() as s:
+        agencies = {a.name: a for a in s.scalars(select(Agency))}
+        copied = dict(s.execute(select(Clock.clock_key, Recommendation.copied_to)
+                                .join(Recommendation, Recommendation.id == Clock.recommendation_pk)).all())
+    for key, level, recipient in list(expected):
+        if level not in POLICY.copied_to.levels:
+            continue
+        for name in copied.get(key) or []:
+            body = agencies.get(name)
+            target = f"agency:{body.code}" if body else f"unresolved:copied_to:{name}"
+            if (body is None or body.kind != "supervisory_commission") and (key, level, target) not in expected:
+                expected.add((key, level, f"copied:{target}"))
     return expected
 
 
