@@ -846,9 +846,9 @@ def _enqueue_copies(
         .join(Case, Case.id == Clock.case_pk)
         .where(Escalation.enqueued_at == now, Escalation.level.in_(levels),
                Escalation.recipient.not_like(f"{COPIED_PREFIX}%"))
-        .distinct()
     ).all()
-    rows = [r for r in rows if r.copied_to]
+    # one row per (clock, level) with a non-empty copied_to (no DISTINCT: PostgreSQL cannot compare JSON)
+    rows = list({(r.clock_pk, r.level): r for r in rows if r.copied_to}.values())
     if not rows:
         return {}, 0
     agencies = {a.name: a for a in session.execute(select(Agency)).scalars()}
