@@ -171,6 +171,7 @@ def get_case(
             received_on=r.received_on,
             urgent=bool(r.urgent),
             publicly_delivered=r.publicly_delivered,
+            region_code=case.region_code,
             replies=tuple(
                 ReplyFacts(
                     seq=x.seq,

@@ -23,7 +23,7 @@ from hub.store.models import Case, Clock, Escalation
 
 router = APIRouter(prefix="/api/v1", tags=["referrals 移送监察委员会（须确认）"])
 
-ProposalId = Annotated[int, Path(ge=1, description="移送建议编号 / proposal id")]
+ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="移送建议编号 / proposal id")]
 
 
 def _in_region(session: Session, principal: Principal, proposal_id: int) -> None:

@@ -11,15 +11,17 @@ Definitions (also in ``docs/reports.md``):
   by its issue date (``issued_on``, 发出日期). Both must also be on or before the as-of date.
 * **As of** a date A (default: the period's last day, or today while the period is not over): only
   facts dated on or before A count. A reply received (``replied_on``) after A does not count yet.
-* The **reply deadline** is computed by ``sla.periods`` from the day of receipt with the period that
-  applied when the recommendation was issued (``reply_period``), under the default (official) reading
+* The **reply deadline** is computed by ``sla.periods`` from the day of receipt with the period of the rule
+  that bound the case's region on the receipt date (``sla.rules``, as the clocks; where none did, e.g. 2017-07-01
+  … 2018-03-01, the recommendation is never counted late), under the default (official) reading
   of make-up working days. **On time**: replied, or posted where the posted date is known and earlier,
   on or before that deadline (``sla.periods.is_on_time``).
 * Each recommendation is in exactly one of ``replied_on_time``, ``replied_late``,
   ``unreplied_overdue`` (no reply by A and the deadline passed before A) and ``pending``: its period
   has not ended by A, it has not been received yet (no period has started), or its deadline falls in
   a year whose official holiday calendar is not loaded (never judged on a guessed calendar; counted
-  separately as ``pending_calendar_missing``).
+  separately as ``pending_calendar_missing``), or no rule fixed a period there and then
+  (``pending_no_statutory_period``).
 * Rectification: ``rectified`` — a reply known by A says rectified, with a rectification date on or
   before A (or none given); ``rectification_overdue`` — the promised date (``rectification_due``)
   passed before A and it is not rectified by A; ``rebound`` — a follow-up found 反弹回潮.
@@ -45,7 +47,9 @@ from sqlalchemy.orm import Session
 from hub.registry.format import DOMAIN_LABELS, DOMAINS, PROCEDURE_LABELS, PROCEDURES
 from hub.store.models import Agency, Case, Clock, Escalation, Recommendation, Reply
 from sla.calendar import Policy
-from sla.periods import Deadline, compute_deadline, is_on_time, reply_period
+from sla.periods import Deadline, Period, compute_deadline, is_on_time
+from sla.policy import PolicyError, load_policy
+from sla.rules import RuleSet, shipped_rules
 
 __all__ = [
     "EARLIEST",
@@ -259,6 +263,7 @@ class RecFacts:
     publicly_delivered: bool | None
     replies: tuple[ReplyFacts, ...] = ()
     procedure: str = ""
+    region_code: str = ""  # selects the rules that bind the recommendation (sla/data/rules.yaml)
 
 
 @dataclass(frozen=True)
@@ -275,6 +280,7 @@ class RecStatus:
     rectification_overdue: bool
     rebound: bool
     rectification_due: dt.date | None
+    no_period: bool = False  # received, but no rule fixed a reply period there and then: never counted late
 
 
 class DeadlineCache:
@@ -282,16 +288,39 @@ class DeadlineCache:
 
     def __init__(self, policy: Policy = Policy.OFFICIAL) -> None:
         self.policy = policy
+        self.rules = _rule_set()
         self._cache: dict[tuple[dt.date, str], Deadline] = {}
 
-    def reply_deadline(self, issued_on: dt.date, urgent: bool, received_on: dt.date) -> Deadline:
-        period = reply_period(issued_on, urgent)
+    def reply_deadline(
+        self, issued_on: dt.date, urgent: bool, received_on: dt.date, region_code: str = ""
+    ) -> Deadline | None:
+        """The reply deadline under the rule that bound the case's region on the receipt date (the clocks' rule,
+        ``sla.rules``), or None where no rule fixed a period (e.g. 2017-07-01 … 2018-03-01): never counted late."""
+        period = _reply_period(self.rules, region_code, received_on, urgent)
+        if period is None:
+            return None
         key = (received_on, str(period))
         found = self._cache.get(key)
         if found is None:
             found = compute_deadline(received_on, period, self.policy)
             self._cache[key] = found
         return found
+
+
+def _reply_period(rules: RuleSet, region_code: str, received_on: dt.date, urgent: bool) -> Period | None:
+    rule = (rules.select("urgent_reply_period", region_code, received_on) if urgent else None) or rules.select(
+        "reply_period", region_code, received_on
+    )
+    return rule.period_value if rule is not None else None
+
+
+def _rule_set() -> RuleSet:
+    """The shipped rules plus the policy file's local rules (the same the clocks use); shipped alone if the
+    policy file cannot be read — a report never fails on it, and a local rule only adds duties."""
+    try:
+        return load_policy().rules
+    except PolicyError:
+        return shipped_rules()
 
 
 def classify(rec: RecFacts, as_of: dt.date, deadlines: DeadlineCache) -> RecStatus:
@@ -304,8 +333,8 @@ def classify(rec: RecFacts, as_of: dt.date, deadlines: DeadlineCache) -> RecStat
     first = known[0] if known else None
     deadline: Deadline | None = None
     if rec.received_on is not None and rec.received_on <= as_of:
-        deadline = deadlines.reply_deadline(rec.issued_on, rec.urgent, rec.received_on)
-    not_received = deadline is None
+        deadline = deadlines.reply_deadline(rec.issued_on, rec.urgent, rec.received_on, rec.region_code)
+    not_received = rec.received_on is None or rec.received_on > as_of
     calendar_missing = bool(deadline and deadline.calendar_missing)
     reply_on = None
     days = None
@@ -333,6 +362,7 @@ def classify(rec: RecFacts, as_of: dt.date, deadlines: DeadlineCache) -> RecStat
         deadline=deadline,
         not_received=not_received,
         calendar_missing=calendar_missing,
+        no_period=deadline is None and not not_received,
         reply_on=reply_on,
         days_to_reply=days,
         rectified=rectified,
@@ -456,6 +486,7 @@ def _load_recommendations(session: Session, scope: _Scope) -> list[RecFacts]:
                 Recommendation.urgent,
                 Recommendation.publicly_delivered,
                 Case.procedure,
+                Case.region_code,
             ).join(Case, Case.id == Recommendation.case_pk)
         ).order_by(Recommendation.issued_on, Recommendation.id)
     ).all()
@@ -499,6 +530,7 @@ def _load_recommendations(session: Session, scope: _Scope) -> list[RecFacts]:
             publicly_delivered=row.publicly_delivered,
             replies=tuple(replies.get(row.id, ())),
             procedure=row.procedure,
+            region_code=row.region_code,
         )
         for row in rows
     ]
@@ -658,6 +690,7 @@ def compute_figures(
             "publicly_delivered_unknown": sum(r.publicly_delivered is None for r in recs),
             "pending_not_received": sum(s.status == PENDING and s.not_received for s in all_status),
             "pending_calendar_missing": sum(s.status == PENDING and s.calendar_missing for s in all_status),
+            "pending_no_statutory_period": sum(s.status == PENDING and s.no_period for s in all_status),
             "average_days_to_reply": _mean(replied_days),
             "rectified": rectified,
             "rectification_overdue": sum(s.rectification_overdue for s in all_status),
@@ -757,6 +790,15 @@ def compute_figures(
                 "无法确定届满日，计为“尚在期限内”。",
                 f"{rec_block['pending_calendar_missing']} recommendation(s) have a reply deadline in a year whose "
                 "official holiday calendar is not loaded; the deadline is not certain, so they count as pending.",
+            )
+        )
+    if rec_block["pending_no_statutory_period"]:
+        notes.append(
+            _note(
+                f"有 {rec_block['pending_no_statutory_period']} 件检察建议送达时本地区没有法定回复期限（如2017年7月1日至"
+                "2018年3月1日之间，或非试点地区的试点期间），不计为逾期，计为“尚在期限内”。",
+                f"{rec_block['pending_no_statutory_period']} recommendation(s) were received where and when no rule "
+                "fixed a reply period (e.g. 2017-07-01 to 2018-03-01): never counted late; they count as pending.",
             )
         )
     if rec_block["pending_not_received"]:

@@ -195,7 +195,7 @@ def test_a_case_id_leads_to_the_case_timeline_in_one_click(
     assert dates == sorted(dates)
     # Each deadline says which rule sets it: 法释〔2018〕6号 Art. 21(2) — two months, or 15 days when urgent.
     deadline = page.locator("#timeline li[data-kind='deadline']").first.inner_text()
-    assert "法释〔2018〕6号第21条" in deadline
+    assert "法释〔2018〕6号）第二十一条" in deadline
     clock = page.locator("#clocks .clock").first.inner_text()
     assert "起算日" in clock and "届满日" in clock  # the computation, step by step
     assert page.locator("#clocks .sla .sla-fill").count() >= 1  # each started clock drawn from start to deadline

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 from collections import Counter
 from typing import Any
@@ -58,7 +60,7 @@ def test_morning_is_limited_to_the_jurisdiction_and_refused_to_congress(client: 
 def test_timeline_explains_each_deadline_and_carries_no_personal_data(
     client: Any, tokens: Any, bearer: Any, personal_values: list[str]
 ) -> None:
-    res = client.get("/api/v1/cases/KC-2017-001/timeline", params={"as_of": AS_OF}, headers=bearer(tokens.admin))
+    res = client.get("/api/v1/cases/KC-2018-021/timeline", params={"as_of": AS_OF}, headers=bearer(tokens.admin))
     assert res.status_code == 200
     body = res.json()
     kinds = [e["kind"] for e in body["events"]]
@@ -66,11 +68,18 @@ def test_timeline_explains_each_deadline_and_carries_no_personal_data(
     assert {"recommendation_issued", "recommendation_received", "deadline"} <= set(kinds)
     assert [e["date"] for e in body["events"]] == sorted(e["date"] for e in body["events"])
     deadline = next(e for e in body["events"] if e["kind"] == "deadline")
-    # Received 2017-12-07: two months (法释〔2018〕6号 Art. 21(2)) end on 2018-02-07, a Wednesday.
-    assert "第21条" in deadline["rule"] and deadline["date"] == "2018-02-07"
+    # Received 2018-07-19 (Jiangshan, Zhejiang): two months (法释〔2018〕6号 Art. 21(2)) end on 2018-09-19, a Wednesday.
+    assert "第二十一条第二款" in deadline["rule"] and deadline["date"] == "2018-09-19"
     assert any("起算日" in line for line in deadline["explanation"])
     reply = next(c for c in body["clocks"] if c["kind"] == "reply")
     assert reply["explanation"]["official"] and reply["state"] in ("escalated", "breached")
+    # KC-2017-001 was received 2017-12-07, before the interpretation (2018-03-02) and after the pilot, outside the
+    # pilot provinces: no national period bound the agency, so no deadline and no breach — and the clock says why.
+    old = client.get("/api/v1/cases/KC-2017-001/timeline", params={"as_of": AS_OF}, headers=bearer(tokens.admin))
+    assert old.status_code == 200
+    gap = next(c for c in old.json()["clocks"] if c["kind"] == "reply")
+    assert gap["state"] == "no_statutory_period" and "2018年3月1日" in json.dumps(gap, ensure_ascii=False)
+    assert "deadline" not in [e["kind"] for e in old.json()["events"]]
     text = res.text
     assert not [v for v in personal_values if v in text]
 

@@ -2,7 +2,10 @@
 
 The count below reads ``hub/samples/cases.jsonl`` directly and applies the law's rule itself: a reply is on
 time when it was received, or posted (time in the post is not counted, 民事诉讼法 Art. 85), on or before the
-deadline that ``sla.periods`` computes from the day of receipt under the official reading; a recommendation
+deadline that ``sla.periods`` computes from the day of receipt under the official reading, with the period
+of the rule that bound the case's region on the day of receipt (DOMAIN.md: the 2015 pilot's one month only in
+the 13 pilot provinces until 2017-06-30, nothing nationally until 2018-03-01 — never late then —, two months or
+15 days from 2018-03-02; written out here, not read from ``sla.rules``); a recommendation
 whose period has not ended by the as-of date is pending; a reply dated after the as-of date does not count
 yet. It shares no code with ``hub.reports.figures`` (only the deadline arithmetic of ``sla``).
 """
@@ -18,7 +21,7 @@ import pytest
 
 from hub.reports.figures import ReportQuery, compute_figures
 from hub.store.db import open_store
-from sla.periods import compute_deadline, reply_period
+from sla.periods import Period, compute_deadline
 
 TODAY = dt.date(2026, 11, 23)
 D = dt.date.fromisoformat
@@ -30,7 +33,18 @@ def pct(part: int, whole: int) -> float | None:
     return float((Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def rec_state(rec: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+PILOT_PROVINCES = ("11", "15", "22", "32", "34", "35", "37", "42", "44", "52", "53", "61", "62")
+
+
+def reply_period_there_and_then(region: str, received: dt.date, urgent: bool) -> Period | None:
+    if received >= D("2018-03-02"):
+        return Period.days(15) if urgent else Period.months(2)
+    if D("2015-07-01") <= received <= D("2017-06-30") and region[:2] in PILOT_PROVINCES:
+        return Period.months(1)
+    return None
+
+
+def rec_state(rec: dict[str, Any], as_of: dt.date, region: str) -> dict[str, Any]:
     known = [r for r in rec["replies"] if D(r["replied_on"]) <= as_of]
     received = D(rec["received_on"]) if rec["received_on"] else None
     out: dict[str, Any] = {"missing": False, "not_received": False, "days": None}
@@ -41,8 +55,11 @@ def rec_state(rec: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
     if received is None or received > as_of:
         out["status"], out["not_received"] = "pending", True
     else:
-        deadline = compute_deadline(received, reply_period(D(rec["issued_on"]), rec["urgent"]))
-        if deadline.calendar_missing:
+        period = reply_period_there_and_then(region, received, rec["urgent"])
+        deadline = compute_deadline(received, period) if period is not None else None
+        if deadline is None:
+            out["status"] = "pending"  # no rule fixed a period there and then: never counted late
+        elif deadline.calendar_missing:
             out["status"], out["missing"] = "pending", True
         elif known:
             posted = D(first["posted_on"]) if first.get("posted_on") else None
@@ -84,7 +101,7 @@ def expected(raw: list[dict[str, Any]], q: ReportQuery) -> dict[str, Any]:
         for r in c["recommendations"]
         if q.date_from <= D(r["issued_on"]) <= end and (not q.agency or r["agency"] == q.agency)
     ]
-    states = [rec_state(r, q.as_of) for _, r in recs]
+    states = [rec_state(r, q.as_of, c["region_code"]) for c, r in recs]
     count = Counter(s["status"] for s in states)
     urgent = Counter(s["status"] for (_, r), s in zip(recs, states, strict=True) if r["urgent"])
     days = [s["days"] for s in states if s["status"] in ("replied_on_time", "replied_late")]
@@ -260,7 +277,8 @@ def test_as_of_rules(sample_url: str) -> None:
         later = compute_figures(session, ReportQuery.build(year=2018, as_of=dt.date(2019, 6, 30), today=TODAY))
     # KC-2018-008: received 2018-11-25, two months → 2019-01-25; posted 2019-01-23: pending at 2018-12-31, on time later
     assert end_2018["recommendations"]["pending"] > later["recommendations"]["pending"]
-    assert later["recommendations"]["pending"] == 0
+    # nothing is pending any more except what no rule gave a period (received 2018-01-01 … 2018-03-01, Zhejiang)
+    assert later["recommendations"]["pending"] == later["recommendations"]["pending_no_statutory_period"]
     assert end_2018["recommendations"]["issued"] == later["recommendations"]["issued"]
 
 
