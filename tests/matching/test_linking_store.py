@@ -42,7 +42,13 @@ def store(store_url: str):
 
 
 def test_reply_and_receipt_link_exactly_and_take_effect(store) -> None:
-    unreplied = next(c for c in SAMPLE for r in c["recommendations"] if r["received_on"] and not r["replies"])
+    # received after 2018-03-02, so a reply period (法释〔2018〕6号 Art. 21) binds the agency and a reply can meet it
+    unreplied = next(
+        c
+        for c in SAMPLE
+        for r in c["recommendations"]
+        if r["received_on"] and r["received_on"] >= "2018-03-02" and not r["replies"] and c["status"] != "closed"
+    )
     rec_no = next(r["rec_id"] for r in unreplied["recommendations"] if not r["replies"])
     pending = next(c for c in SAMPLE for r in c["recommendations"] if r["received_on"] is None)
     pending_no = pending["recommendations"][0]["rec_id"]
