@@ -90,7 +90,7 @@ def _expected(url: str, days: list[dt.date]) -> set[tuple[str, int, str]]:
         agencies = {a.name: a for a in s.scalars(select(Agency))}
         copied = dict(s.execute(select(Clock.clock_key, Recommendation.copied_to)
                                 .join(Recommendation, Recommendation.id == Clock.recommendation_pk)).all())
-    for key, level, recipient in list(expected):
+    for key, level, _recipient in list(expected):
         if level not in POLICY.copied_to.levels:
             continue
         for name in copied.get(key) or []:
