@@ -100,7 +100,7 @@ class Case(Base):
     waste_removed_t: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
     money_recovered_yuan: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
     litigation_status: Mapped[str | None] = mapped_column(String(40))
-    # migration 0009: the day the case was closed (registry ``closed_on``): closing ends running clocks from
+    # migration 0010: the day the case was closed (registry ``closed_on``): closing ends running clocks from
     # that day and keeps a breach that happened before it.
     closed_on: Mapped[date | None] = mapped_column(Date)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -159,7 +159,7 @@ class Recommendation(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     publicly_delivered: Mapped[bool | None] = mapped_column(Boolean)  # 宣告送达, where known
     copied_to: Mapped[list[Any]] = mapped_column(default=list)
-    withdrawn_on: Mapped[date | None] = mapped_column(Date)  # migration 0009: 撤回检察建议之日
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)  # migration 0010: 撤回检察建议之日
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Keyed per-field tags of the audited fields (hub.store.integrity, migration 0009).
@@ -188,7 +188,7 @@ class Reply(Base):
     rectified: Mapped[bool | None] = mapped_column(Boolean)
     rectified_on: Mapped[date | None] = mapped_column(Date)
     rebound: Mapped[bool | None] = mapped_column(Boolean)  # 反弹回潮 found at follow-up
-    # migration 0009: full | partial | none (registry ``rectification_status``; derived from ``rectified`` if absent)
+    # migration 0010: full | partial | none (registry ``rectification_status``; derived from ``rectified`` if absent)
     rectification_status: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(String(16), default="registry")  # registry | record
     record_pk: Mapped[int | None] = mapped_column(ForeignKey("agency_records.id"))
@@ -267,7 +267,7 @@ class Clock(Base):
     # evaluate the state of any day: how the clock stopped (met | met_late | closed; None = not stopped) and
     # on which day (None with closed = closed whatever the day); a short period (≤ 15 days) takes the
     # shorter reminder offsets; an urgent reply without evidence was received but does not stop the clock.
-    outcome: Mapped[str | None] = mapped_column(String(24))  # 24 since migration 0009 (no_statutory_period)
+    outcome: Mapped[str | None] = mapped_column(String(24))  # 24 since migration 0010 (no_statutory_period)
     resolved_on: Mapped[date | None] = mapped_column(Date)
     short_period: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -589,7 +589,7 @@ class SlaSweepRun(Base):
 
 
 class ReferralDecision(Base):
-    """A procurator's decision on a proposal to refer a matter to the supervisory commission (migration 0009).
+    """A procurator's decision on a proposal to refer a matter to the supervisory commission (migration 0010).
 
     Only clues of officials' misconduct go to the supervisory commission (seed 003 §三(二), seed 004 §六), by a
     procurator's decision: the sweep only *proposes* (an escalation to the case procurator, role

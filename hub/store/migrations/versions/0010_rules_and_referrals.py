@@ -9,8 +9,8 @@
 * ``referral_decisions``: a procurator's decision on a proposal to refer a matter to the supervisory commission,
   which is never told automatically.
 
-Revision ID: 0009_rules_referrals
-Revises: 0008_calendar
+Revision ID: 0010_rules_referrals
+Revises: 0009_row_integrity
 Create Date: 2026-12-05 08:40:00.000000
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_rules_referrals"
-down_revision = "0008_calendar"
+revision = "0010_rules_referrals"
+down_revision = "0009_row_integrity"
 branch_labels = None
 depends_on = None
 
