@@ -31,6 +31,7 @@ collector is paused for the pull (:func:`_collector_paused`).
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import threading
 import time
@@ -49,6 +50,7 @@ from connectors.sdk.declarations import Connector, Stream
 from connectors.sdk.decoding import charset_of, decode_body
 from connectors.sdk.errors import BodyFormatError, BodyLimitError, ConnectorError, RetriesExhausted, UnsafeXmlError
 from connectors.sdk.formats import ParsedBody, parse_body
+from connectors.sdk.formats import _decode_json as decode_json
 from connectors.sdk.http import HttpClient, RetryPolicy
 from connectors.sdk.pagination import NextCursor, OffsetLimit, PageNumber, PageRequest, Paginator
 from connectors.sdk.rate_limit import RateLimit, limiter_for
@@ -184,7 +186,7 @@ def build_client(
     cert: tuple[str, str] | str | None = (config.cert, config.key) if config.cert and config.key else config.cert
     limit = connector.rate_limit
     if config.rate_limit is not None:
-        limit = replace(limit, per_second=config.rate_limit) if limit else _rate(config.rate_limit)
+        limit = replace(limit, per_second=config.rate_limit) if limit else RateLimit(config.rate_limit)
     bucket = limiter_for(connector.name, limit, config, sleep) if limit else None
     client = HttpClient(
         config.base_url or "",
@@ -197,10 +199,6 @@ def build_client(
     )
     client.auth = connector.auth.build(config, client)
     return client
-
-
-def _rate(per_second: float) -> RateLimit:
-    return RateLimit(per_second)
 
 
 def run_pull(
@@ -580,9 +578,14 @@ def _parse(
     text: str, stream: Stream, request: PageRequest, content_type: str | None, utf8: bytes | None = None
 ) -> ParsedBody:
     """Parse a body; ``utf8`` is the body itself when it decoded as UTF-8 (read by the JSON parser as it is)."""
-    if request.meta.get("_listing"):
+    if request.meta.get("_listing"):  # a directory listing or a count endpoint: a document, not records
         if "json" in (content_type or "") or text.lstrip().startswith(("{", "[")):
-            return ParsedBody(parse_body(text, "json", None).document, [])
+            try:
+                return ParsedBody(decode_json(text)[0], [])  # the parser's limits apply
+            except json.JSONDecodeError as exc:
+                raise BodyFormatError(
+                    f"{request.path} 不是合法 JSON", f"{request.path} is not valid JSON: {exc}"
+                ) from None
         return ParsedBody(text, [])
     return parse_body(text, stream.format, stream.records_path, utf8=utf8)
 

@@ -129,18 +129,23 @@ class _Gateway(AgencySystem):
         receipts = build_dataset(20181231, 8, ("water",)).records["water"]["receipts"][:25]
         self.rows = [{"编号（回证）": r["id"], **r} for r in receipts]
         self.throttle_first, self.error_on_page, self.calls = throttle_first, error_on_page, 0
+        self.uncounted = 0  # records counted but never served
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         self.calls += 1
         if request.path == "/ping":
             return json_response({"code": 4011, "msg": "签名验证失败", "data": None})
+        if request.path == "/count":  # a count endpoint, as some gateways offer instead of a total per page
+            return json_response({"code": 0, "msg": "成功", "data": {"count": len(self.rows) + self.uncounted}})
         if self.calls <= self.throttle_first:
             return json_response({"code": 4290, "msg": "接口调用频率超限，请稍后重试", "data": None})
         page = int(request.query.get("pageNum") or 1)
         if page == self.error_on_page:
             return json_response({"code": 5001, "msg": "数据库连接池耗尽", "data": None})
         chunk = self.rows[(page - 1) * 10 : page * 10]
-        return json_response({"code": 0, "msg": "成功", "data": {"total": len(self.rows), "list": chunk}})
+        response = json_response({"code": 0, "msg": "成功", "data": {"total": len(self.rows), "list": chunk}})
+        response.headers["X-Total-Count"] = str(len(self.rows) + self.uncounted)
+        return response
 
 
 def _gateway_connector() -> Connector:
@@ -434,5 +439,28 @@ def test_without_a_reported_total_a_whole_walk_is_held_to_the_previous_complete_
         second = run_pull(connector, StoreSink(factory), config=config, policy=fast_policy).streams[0]
         assert second.status == "incomplete" and second.rewalks == 2
         assert second.expected_total == 25 and second.distinct_ids == 24
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "total", [Total(header="X-Total-Count", pause=0.0), Total(endpoint="/count", path="data.count", pause=0.0)]
+)
+def test_a_total_from_a_header_or_a_count_endpoint_is_reconciled(total, sqlite_url, fast_policy):
+    factory = make_factory(sqlite_url)
+    declared = _gateway_connector()
+    connector = replace(declared, streams=(replace(declared.streams[0], total=total),))
+    gateway = _Gateway(throttle_first=0)
+    server = SandboxServer(gateway)
+    server.start()
+    try:
+        config = ConnectorConfig("gateway", base_url=server.url)
+        whole = run_pull(connector, StoreSink(factory), config=config, policy=fast_policy).streams[0]
+        assert whole.status == "loaded" and whole.expected_total == whole.distinct_ids == 25
+        gateway.uncounted = 3
+        short = run_pull(connector, StoreSink(factory), since="2000-01-01", config=config, policy=fast_policy)
+        stream = short.streams[0]
+        assert stream.status == "incomplete" and stream.expected_total == 28 and stream.distinct_ids == 25
+        assert stream.rewalks == total.rewalks
     finally:
         server.stop()
