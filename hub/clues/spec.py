@@ -190,11 +190,24 @@ def _toml_lines(text: str, data: Any) -> dict[tuple[Any, ...], int]:
     return lines
 
 
+#: A model file is a few kilobytes; anything near this is not one.
+MAX_FILE_BYTES = 1_000_000
+
+
+def _unreadable(path: Path, exc: Any) -> ModelError:
+    match = re.search(r"line (\d+)", exc.en)
+    return ModelError(path, int(match[1]) if match else None, "-", exc.zh, exc.en)
+
+
 def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """The file's data and the line of every key, read strictly: size bounded, encoding detected; in YAML,
+    aliases, keys given twice and deep nesting refused with their line (``schemas.textfile``)."""
+    from schemas.textfile import UnreadableFile, loads_yaml_strict, read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(path, None, "-", f"无法读取模型文件（{exc}）", f"cannot read the model file ({exc})") from None
+        text, _encoding = read_text(path, max_bytes=MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        raise _unreadable(path, exc) from None
     if path.suffix == ".toml":
         try:
             data = tomllib.loads(text)
@@ -205,14 +218,10 @@ def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
             ) from None
         return data, _toml_lines(text, data)
     try:
-        data = yaml.safe_load(text)
-        lines = _yaml_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ModelError(
-            path, mark.line + 1 if mark else None, "-", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}"
-        ) from None
-    return data, lines
+        data = loads_yaml_strict(text)
+    except UnreadableFile as exc:
+        raise _unreadable(path, exc) from None
+    return data, _yaml_lines(text)
 
 
 def _allowed_keys(error: ValidationError) -> list[str]:

@@ -57,6 +57,16 @@ def test_misspelt_top_level_key_and_wrong_value(tmp_path: Path) -> None:
     assert caught.value.key == "key_type" and caught.value.line is not None
 
 
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = REPEAT.replace("  at_least: 3", "  at_least: 3\n  at_least: 2")
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ModelError) as caught:
+        load_model(path)
+    assert caught.value.line == text.splitlines().index("  at_least: 2") + 1
+    assert "at_least" in caught.value.en
+
+
 def test_a_run_with_a_broken_model_directory_exits_1_without_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
