@@ -10,7 +10,8 @@ date, twice: the first run stores every hit as a new clue, the second refreshes 
     .venv/bin/python bench/bench_clues.py [RECORDS] [CASES]                       # SQLite file in a temp dir
     PILHUB_BENCH_SQLITE=/tmp/clues-1m.db .venv/bin/python bench/bench_clues.py    # keep / re-use the seeded file
     PILHUB_BENCH_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python bench/bench_clues.py [RECORDS] [CASES]                   # PostgreSQL (own schema)
+        .venv/bin/python bench/bench_clues.py [RECORDS] [CASES]                   # PostgreSQL (own schema;
+                                                                                  # PILHUB_BENCH_PG_SCHEMA=s keeps it)
 """
 
 from __future__ import annotations
@@ -322,22 +323,34 @@ def main() -> None:
     os.environ.setdefault("PILHUB_SECRET_KEY", "bench:" + "A" * 43 + "=")
     pg = os.environ.get("PILHUB_BENCH_POSTGRES_URL")
     if pg:
-        schema = f"bench_clues_{uuid.uuid4().hex[:8]}"
+        # PILHUB_BENCH_PG_SCHEMA: keep the seeded schema (re-used when it exists) instead of a throw-away one
+        kept = os.environ.get("PILHUB_BENCH_PG_SCHEMA")
+        schema = kept or f"bench_clues_{uuid.uuid4().hex[:8]}"
         admin = create_engine(pg)
         with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            exists = conn.execute(
+                text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"), {"s": schema}
+            ).first()
+            if not exists:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
         sep = "&" if "?" in pg else "?"
         url = f"{pg}{sep}options=-csearch_path%3D{schema}"
         try:
             print(f"PostgreSQL ({schema}): {records} records, {cases} cases", flush=True)
-            seed(url, records, cases)
+            if exists:
+                with create_engine(url).begin() as conn:
+                    for table in ("sla_events", "clues", "clue_runs"):
+                        conn.execute(text(f"DELETE FROM {table}"))
+            else:
+                seed(url, records, cases)
             run(url)
         finally:
             from hub.store.db import reset_caches
 
             reset_caches()
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            if not kept:
+                with admin.begin() as conn:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         return
     keep = os.environ.get("PILHUB_BENCH_SQLITE")  # a file to keep the seeded store in (re-used when it exists)
     with tempfile.TemporaryDirectory() as tmp:

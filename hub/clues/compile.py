@@ -40,6 +40,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.sqltypes import NullType
 
@@ -138,22 +139,33 @@ class _Source:
         return self.payload[name].as_string()
 
 
-def _record_source(kinds: tuple[str, ...], key_fields: tuple[str, ...], key_type: str, alias: str) -> _Source:
+def _record_source(
+    d: _Dialect, kinds: tuple[str, ...], key_fields: tuple[str, ...], key_type: str, alias: str
+) -> _Source:
+    """Current records of ``kinds``. On PostgreSQL the ``json`` payload is cast to ``jsonb`` once per row in a
+    subquery the planner may not flatten (``OFFSET 0``): every ``->>`` on ``json`` would parse the text again."""
     ar = AgencyRecord.__table__.alias(alias)
     filters = [kind_filter(ar.c.kind, kinds), ar.c.is_current.is_(true())]
-    payload = ar.c.payload
+    if d.pg:
+        rows = (
+            select(ar.c.id, cast(ar.c.payload, JSONB).label("payload")).where(*filters).offset(0).subquery(f"{alias}_j")
+        )
+        filters = []
+    else:
+        rows = ar
+    payload = rows.c.payload
     if key_type == "linked_case":
         link = RecordLink.__table__.alias(f"{alias}_l")
         linked = Case.__table__.alias(f"{alias}_c")
-        table = ar.join(link, and_(link.c.record_pk == ar.c.id, link.c.status == "active")).join(
+        table = rows.join(link, and_(link.c.record_pk == rows.c.id, link.c.status == "active")).join(
             linked, linked.c.id == link.c.case_pk
         )
         key = linked.c.case_id
     else:
-        table = ar
+        table = rows
         raw = [payload[name].as_string() for name in key_fields]
         key = normalise_key(raw[0] if len(raw) == 1 else func.coalesce(*raw), key_type)
-    return _Source(table, ar.c.id, None, payload, key, filters)
+    return _Source(table, rows.c.id, None, payload, key, filters)
 
 
 def _rectified_parties(d: _Dialect, key_type: str) -> _Source:
@@ -278,7 +290,7 @@ class Compiled:
 
 
 def _related_cte(d: _Dialect, spec: ModelSpec, rel: Related, n: int, as_of: dt.date) -> Any:
-    src = _record_source(rel.kinds, rel.key, spec.key_type, f"r{n}")
+    src = _record_source(d, rel.kinds, rel.key, spec.key_type, f"r{n}")
     cols = [src.key.label("k"), src.rid.label("rid")]  # type: ignore[union-attr]
     if rel.window is not None:
         cols.append(_window_date(d, src, rel.window).label("d"))
@@ -293,7 +305,7 @@ def compile_model(spec: ModelSpec, as_of: dt.date, dialect: str) -> Compiled:
     if spec.anchor_view is not None:
         src = VIEWS[spec.anchor_view](d, spec.key_type)
     else:
-        src = _record_source(spec.anchor_kinds, (spec.anchor_key,), spec.key_type, "a")
+        src = _record_source(d, spec.anchor_kinds, (spec.anchor_key,), spec.key_type, "a")
     of_fields = sorted(
         {b.of for rel in (*spec.require, *spec.absent) if rel.window for _, b in rel.window.bounds if b.of is not None}
     )
