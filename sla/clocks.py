@@ -630,6 +630,22 @@ def _follow_up_key(rec: RecommendationFacts, ordinal: int) -> str:
     return f"follow_up:{rec.rec_number}" if ordinal == 1 else f"follow_up:{rec.rec_number}#{ordinal}"
 
 
+#: Sequence numbers of rebound reports read from events: after every reply of the registry.
+REBOUND_REPORT_SEQ = 1_000_000
+
+
+def _rebound_reports(case: CaseFacts, rec: RecommendationFacts) -> list[ReplyFacts]:
+    """Look-back evidence of rebound (反弹回潮) recorded as a ``rebound`` event on the recommendation — by a
+    supervision model that found a new penalty, exceedance or enforcement case against the party after the
+    rectification (the clue and its evidence records are named in the event's note) — read, for the follow-up
+    rounds only, like a reply reporting rebound on that day: the look-back round ends and a new follow-up
+    investigation runs from it. The reply clock never sees it (it is not the agency's reply)."""
+    return [
+        ReplyFacts(seq=REBOUND_REPORT_SEQ + e.seq, replied_on=e.occurred_on, rebound=True)
+        for e in case.events_of(rec.rec_number, "rebound")
+    ]
+
+
 def _follow_up_clocks(
     case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalendar, config: DerivationConfig
 ) -> tuple[list[DerivedClock], list[tuple[dt.date, str, dt.date | None]]]:
@@ -642,10 +658,10 @@ def _follow_up_clocks(
       starts). An objective obstacle recorded by the procurator suspends it; resumption lets it run again.
     * **Full rectification** opens a 回头看 round (the procurators check for fake rectification), ended by a
       ``follow_up_done`` event; a reply reporting **rebound** (``rebound: true``) ends it and opens a new
-      investigation round.
+      investigation round — and so does rebound found by a supervision model (a ``rebound`` event, below).
     """
     rules = config.rules
-    replies = sorted(rec.replies, key=lambda r: (r.effective_on, r.seq))
+    replies = sorted([*rec.replies, *_rebound_reports(case, rec)], key=lambda r: (r.effective_on, r.seq))
     intervals = _suspensions(case, rec)
     done_events = case.events_of(rec.rec_number, "follow_up_done")
     rounds: list[DerivedClock] = []

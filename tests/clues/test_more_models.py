@@ -89,3 +89,28 @@ def test_rebound_reopens_the_follow_up_with_its_evidence_once(more: None) -> Non
     ]
     assert "rebound:柯检行公建〔2025〕1号 / 91330802MA2ABC1091" in events[0].note
     assert "env.penalty 330800-sthj/RB-1 v1" in events[0].note
+
+
+def test_rebound_reopens_the_follow_up_clock(more: None) -> None:
+    """The deadline sweep reads the rebound event: a follow-up round runs again from the day it was found."""
+    from hub.store import session_scope
+    from hub.store.models import Clock, Recommendation
+
+    def sweep() -> None:
+        result = CliRunner().invoke(app, ["sla", "sweep", "--as-of", AS_OF])
+        assert result.exit_code in (0, 3), result.output  # 3: some deadline falls in a year without its calendar
+
+    sweep()  # the clocks as derived before the model ran: the next sweep must see the new event
+    _run("--model", "rebound")
+    sweep()
+    with session_scope() as session:
+        rounds = session.execute(
+            select(Clock.start_on, Clock.outcome, Clock.explanation)
+            .join(Recommendation, Recommendation.id == Clock.recommendation_pk)
+            .where(Clock.kind == "follow_up", Recommendation.rec_number == "柯检行公建〔2025〕1号")
+            .order_by(Clock.start_on)
+        ).all()
+    assert rounds, "no follow-up clock"
+    start_on, outcome, explanation = rounds[-1]
+    assert start_on.isoformat() == AS_OF and outcome is None
+    assert "rebound" in json.dumps(explanation, ensure_ascii=False)
