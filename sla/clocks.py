@@ -1010,6 +1010,12 @@ def record_event(
         rec_pk = rec.id
     elif kind in REC_EVENT_KINDS:
         raise EventError(f"事件 {kind} 须用 --rec 指明检察建议编号 / {kind} needs the recommendation number (--rec)")
+    if note:  # institutional text: a person of the case named in it (or an ID or phone number) is masked
+        from hub.free_text import mask_text
+        from hub.personal_data import decrypt
+
+        persons = [decrypt(p.name_enc, "parties.name") or "" for p in case.parties if p.kind == "person"]
+        note = mask_text(note, [p for p in persons if p])
     event = SlaEvent(
         case_pk=case.id, recommendation_pk=rec_pk, kind=kind, occurred_on=occurred_on, note=note,
         recorded_by=actor, recorded_at=dt.datetime.now(dt.UTC),

@@ -351,3 +351,63 @@ def test_agency_record_facts_naming_their_person_are_stored_masked(store_url: st
     with factory() as s, s.begin():  # the same records again: duplicates, not new versions
         again = load_batch(s, spec(**kw), batch)
     assert (again.loaded, again.duplicates) == (0, len(batch))
+
+
+def test_escalation_notices_to_outside_bodies_carry_the_public_form(store_url: str, tmp_path: Path) -> None:
+    """A live case whose title names its person (the white paper's 方某 mining case, name as filed) escalates;
+    every notice the outbox renders — to the agency, its superior, the congress — says 方某某, never the name."""
+    import datetime as dt
+
+    from hub.agencies import SAMPLE_AGENCIES, import_agencies, load_registry_file
+    from hub.notify.render import message_context as context_of
+    from hub.notify.render import render
+    from hub.store.models import OutboxMessage
+    from sla.policy import load_policy
+    from sla.sweep import sweep
+
+    live = _case(13, "督促依法查处方国平非法采矿破坏矿山地质环境行政公益诉讼诉前程序案", ["方国平"], region="330803",
+                 district="衢江区")  # fmt: skip
+    live.update(opened_on="2026-06-01", procedure="admin_pre_litigation")
+    live["recommendations"] = [
+        {
+            "rec_id": "衢江检行公建〔2026〕13号",
+            "agency": "衢州市自然资源和规划局",
+            "issued_on": "2026-06-28",
+            "received_on": "2026-07-01",
+            "replies": [],
+        }
+    ]
+    factory = open_store(store_url)
+    with factory() as s, s.begin():
+        import_agencies(s, load_registry_file(SAMPLE_AGENCIES))
+    path = tmp_path / "live.jsonl"
+    path.write_text(json.dumps(live, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert import_cases(read_lines(path), factory, actor="test").inserted == 1
+    sweep(factory, as_of=dt.date(2026, 11, 23), policy=load_policy())
+    with factory() as s:
+        messages = s.execute(select(OutboxMessage)).scalars().all()
+        assert len(messages) >= 2
+        texts = []
+        for message in messages:
+            rendered = render(message.payload["template"], context_of(s, message))
+            texts.append(rendered.subject + "\n" + rendered.body)
+    everything = "\n".join(texts)
+    assert "方某某" in everything and "方国平" not in everything
+    assert _leaks(everything) == []
+
+
+def test_a_note_on_a_recorded_event_keeps_no_name_of_the_case(held_out: str) -> None:
+    import datetime as dt
+
+    from hub.store.models import SlaEvent
+    from sla.clocks import record_event
+
+    factory = open_store(held_out)
+    with factory() as s, s.begin():
+        record_event(
+            s, case_id="HO-2018-003", kind="announcement", occurred_on=dt.date(2018, 6, 1), actor="test",
+            note="在《检察日报》刊登公告，被告王雪青（电话13900030000）未到场",
+        )  # fmt: skip
+    with factory() as s:
+        note = s.execute(select(SlaEvent.note)).scalar_one()
+    assert note == "在《检察日报》刊登公告，被告王某某（电话[电话已隐去]）未到场"
