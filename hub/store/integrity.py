@@ -39,7 +39,20 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, event, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from hub.personal_data import decrypt, keyring
@@ -200,14 +213,16 @@ def seal_clock_states(conn: Connection, ids_query: str, params: Mapping[str, Any
     """Re-tag state, level and next check day of the clocks ``ids_query`` (SQL returning ids) names.
 
     Called by the sweep in its transaction, right after its set-based ``UPDATE``: three tags per changed
-    clock, computed from the values as stored, written back through a temporary table in one statement.
+    clock, computed from the values as stored (one read), written back in one statement.
     """
-    ids = [r[0] for r in conn.execute(text(ids_query), dict(params or {}))]
     t = _table("clocks")
-    out = []
-    for chunk in _chunks(ids):
-        for row in conn.execute(select(t.c.id, *(t.c[f] for f in STATE_FIELDS)).where(t.c.id.in_(chunk))):
-            out.append({"pk_": row.id, "tags_": pack(field_tags("clocks", row.id, row._mapping, STATE_FIELDS))})
+    query = text(f"SELECT c.id, c.state, c.level, c.next_check_on FROM clocks c WHERE c.id IN ({ids_query})").columns(
+        t.c.id, t.c.state, t.c.level, t.c.next_check_on
+    )  # typed: SQLite hands back dates as text otherwise
+    out = [
+        {"pk_": row.id, "tags_": pack(field_tags("clocks", row.id, row._mapping, STATE_FIELDS))}
+        for row in conn.execute(query, dict(params or {}))
+    ]
     _bulk_set(conn, "clocks", "state_tags", out)
     return len(out)
 
@@ -215,29 +230,36 @@ def seal_clock_states(conn: Connection, ids_query: str, params: Mapping[str, Any
 def seal_escalations(conn: Connection, enqueued_at: datetime) -> int:
     """Tag the escalations enqueued at ``enqueued_at`` (the sweep's run timestamp), in the sweep's transaction."""
     t = _table("escalations")
-    ids = [r[0] for r in conn.execute(select(t.c.id).where(t.c.enqueued_at == enqueued_at))]
-    out = []
-    for chunk in _chunks(ids):
-        for row in conn.execute(select(t.c.id, *(t.c[f] for f in FIELDS["escalations"])).where(t.c.id.in_(chunk))):
-            tags = pack(field_tags("escalations", row.id, row._mapping, FIELDS["escalations"]))
-            out.append({"pk_": row.id, "tags_": tags})
+    fields = FIELDS["escalations"]
+    rows = conn.execute(select(t.c.id, *(t.c[f] for f in fields)).where(t.c.enqueued_at == enqueued_at))
+    out = [{"pk_": row.id, "tags_": pack(field_tags("escalations", row.id, row._mapping, fields))} for row in rows]
     _bulk_set(conn, "escalations", "row_tags", out)
     return len(out)
 
 
 def _bulk_set(conn: Connection, table: str, column: str, params: list[dict[str, Any]]) -> None:
-    """``UPDATE table SET column = … WHERE id = …`` for many rows: a temporary table and one joined UPDATE."""
+    """``UPDATE table SET column = … WHERE id = …`` for many rows in one joined UPDATE: from two arrays on
+    PostgreSQL, from a temporary table filled by multi-row INSERTs on SQLite."""
     if not params:
         return
-    tmp = f"tag_{table}"
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {'temp.' if conn.dialect.name == 'sqlite' else ''}{tmp}")
-    conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} (pk BIGINT PRIMARY KEY, tags TEXT)")
-    for chunk_start in range(0, len(params), 20000):
+    if conn.dialect.name == "postgresql":  # one statement: the values travel as two arrays
         conn.execute(
-            text(f"INSERT INTO {tmp} (pk, tags) VALUES (:pk_, :tags_)"), params[chunk_start : chunk_start + 20000]
+            text(
+                f"UPDATE {table} SET {column} = v.tags FROM unnest(CAST(:ids AS BIGINT[]), CAST(:tags AS TEXT[])) "
+                f"AS v(pk, tags) WHERE {table}.id = v.pk"
+            ),
+            {"ids": [p["pk_"] for p in params], "tags": [p["tags_"] for p in params]},
         )
-    conn.exec_driver_sql(f"UPDATE {table} SET {column} = {tmp}.tags FROM {tmp} WHERE {table}.id = {tmp}.pk")
-    conn.exec_driver_sql(f"DROP TABLE {tmp}")
+        return
+    name = f"tag_{table}"
+    tmp = Table(
+        name, MetaData(), Column("pk", BigInteger, primary_key=True), Column("tags", Text), prefixes=["TEMPORARY"]
+    )
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {'temp.' if conn.dialect.name == 'sqlite' else ''}{name}")
+    tmp.create(conn)
+    conn.execute(insert(tmp), [{"pk": p["pk_"], "tags": p["tags_"]} for p in params])
+    conn.exec_driver_sql(f"UPDATE {table} SET {column} = {name}.tags FROM {name} WHERE {table}.id = {name}.pk")
+    tmp.drop(conn)
 
 
 # --- the session hook -----------------------------------------------------------------
