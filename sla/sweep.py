@@ -989,6 +989,7 @@ def _apply_pg(
     sequence = conn.execute(text("SELECT CAST(CAST(pg_get_serial_sequence('escalations', 'id') AS regclass) "
                                  "AS oid)")).scalar_one()
     active = f"({_active(slots, 'sla_ev')})"
+    last_id = integrity.last_escalation_id(conn)  # the escalations this run adds are above it (row tags below)
     messages, by_level = conn.execute(_t(f"""
         WITH due AS MATERIALIZED (
             SELECT nextval(CAST({int(sequence)} AS regclass)) AS id, x.*
@@ -1012,7 +1013,7 @@ def _apply_pg(
     """), params).one()
     enqueued = {int(k): int(v) for k, v in (part.split(":") for part in by_level.split(","))} if by_level else {}
     if by_level:
-        integrity.seal_escalations(conn, params["now"])
+        integrity.seal_escalations(conn, params["now"], after_id=last_id)
     return int(evaluated_n), max(int(updated), 0), enqueued, int(messages)
 
 
@@ -1029,6 +1030,7 @@ def _apply_sqlite(
     sql.temp("sla_due", "clock_pk BIGINT, level INTEGER, lid INTEGER, due_on DATE, recipient VARCHAR(200), "
              "route_key VARCHAR(200), case_id VARCHAR(64), rid INTEGER")
     conn.execute(text(f"INSERT INTO sla_due {_due(sql, newly)}"), params)
+    last_id = integrity.last_escalation_id(conn)  # the escalations this run adds are above it (row tags below)
     conn.execute(_t("""
         INSERT INTO escalations (clock_pk, level, level_name, recipient, due_on, enqueued_at)
         SELECT u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now FROM sla_due u JOIN sla_lvl l ON l.lid = u.lid
@@ -1053,7 +1055,7 @@ def _apply_sqlite(
     """), params).rowcount
     integrity.seal_clock_states(conn, f"SELECT ev.id FROM ev WHERE {_changed(sql)}")  # keyed tags, same transaction
     if enqueued:
-        integrity.seal_escalations(conn, params["now"])
+        integrity.seal_escalations(conn, params["now"], after_id=last_id)
     evaluated_n = conn.execute(text("SELECT COUNT(*) FROM ev")).scalar_one()
     sql.drop("ev")
     return int(evaluated_n), max(changed, 0), enqueued, messages  # sqlite3 may not count UPDATE … FROM

@@ -48,6 +48,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     event,
+    func,
     insert,
     select,
     text,
@@ -227,11 +228,20 @@ def seal_clock_states(conn: Connection, ids_query: str, params: Mapping[str, Any
     return len(out)
 
 
-def seal_escalations(conn: Connection, enqueued_at: datetime) -> int:
-    """Tag the escalations enqueued at ``enqueued_at`` (the sweep's run timestamp), in the sweep's transaction."""
+def last_escalation_id(conn: Connection) -> int:
+    """The highest escalation id now (read from the primary key's index): the sweep's new rows come above it."""
+    t = _table("escalations")
+    return int(conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one())
+
+
+def seal_escalations(conn: Connection, enqueued_at: datetime, *, after_id: int = 0) -> int:
+    """Tag the escalations enqueued at ``enqueued_at`` (the sweep's run timestamp) with ids above ``after_id``
+    (a range read of the primary key rather than a scan of every escalation), in the sweep's transaction."""
     t = _table("escalations")
     fields = FIELDS["escalations"]
-    rows = conn.execute(select(t.c.id, *(t.c[f] for f in fields)).where(t.c.enqueued_at == enqueued_at))
+    rows = conn.execute(
+        select(t.c.id, *(t.c[f] for f in fields)).where(t.c.id > after_id, t.c.enqueued_at == enqueued_at)
+    )
     out = [{"pk_": row.id, "tags_": pack(field_tags("escalations", row.id, row._mapping, fields))} for row in rows]
     _bulk_set(conn, "escalations", "row_tags", out)
     return len(out)
