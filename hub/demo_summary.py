@@ -30,9 +30,18 @@ STATE_LABELS = {
     "met": "按期完成",
     "met_late": "逾期完成",
     "closed": "已关闭",
+    "no_statutory_period": "当时当地无法定期限",
+    "withdrawn": "检察建议已撤回",
+    "suspended": "中止计时",
 }
 OUTBOX_LABELS = {"sent": "已发送", "pending": "待发送", "dead": "发送失败", "failed": "发送失败"}
-KIND_LABELS = {"reply": "书面回复", "rectification": "承诺整改", "follow_up": "回头看", "announcement": "公告期间"}
+KIND_LABELS = {
+    "reply": "书面回复",
+    "rectification": "承诺整改",
+    "follow_up": "回头看",
+    "announcement": "公告期间",
+    "lawsuit": "起诉决定",
+}
 
 
 def _level_labels() -> dict[str, str]:

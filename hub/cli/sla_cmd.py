@@ -142,8 +142,15 @@ def status_cmd(
     day = _as_of(as_of)
     policy = _policy()
     with session_scope() as session:
-        rows = clock_status(session, as_of=day, policy=policy, case_id=case_id, include_final=include_all, limit=limit,
-                            with_history=as_json and case_id is not None)
+        rows = clock_status(
+            session,
+            as_of=day,
+            policy=policy,
+            case_id=case_id,
+            include_final=include_all,
+            limit=limit,
+            with_history=as_json and case_id is not None,
+        )
     if case_id is not None and not rows:
         err_console.print(f"无此案件或该案无时钟 / no clocks for case {case_id} (run `pilhub sla sweep` first?)")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -187,21 +194,29 @@ def status_cmd(
 
 
 #: Clock kinds as a table cell (the full labels are in sla.clocks.KIND_LABELS).
-KIND_SHORT = {"reply": "书面回复", "rectification": "承诺整改", "follow_up": "回头看", "announcement": "公告期间"}
+KIND_SHORT = {
+    "reply": "书面回复",
+    "rectification": "承诺整改",
+    "follow_up": "回头看",
+    "announcement": "公告期间",
+    "lawsuit": "起诉决定",
+}
 
 
 @sla_app.command("event")
 def event_cmd(
     case_id: str = typer.Argument(..., help="案件编号 / case id"),
     kind: str = typer.Option(
-        ..., "--kind",
+        ...,
+        "--kind",
         help="announcement 公告发布 | follow_up_done 回头看完成 | withdrawn 撤回检察建议 | obstacle 客观障碍（中止）| "
         "resume 障碍消除（恢复）| closed 案件办结 | lawsuit_decided 已作出是否起诉的决定",
     ),
     on: str = typer.Option(..., "--on", help="发生日期 YYYY-MM-DD / the day it happened"),
     rec: str | None = typer.Option(
-        None, "--rec", help="检察建议编号（除 announcement、closed 外必填）/ recommendation number (all but "
-        "announcement and closed)"
+        None,
+        "--rec",
+        help="检察建议编号（除 announcement、closed 外必填）/ recommendation number (all but announcement and closed)",
     ),
     note: str | None = typer.Option(None, "--note", help="说明（不得含个人信息）/ note, no personal data"),
 ) -> None:

@@ -56,6 +56,11 @@ EVENT_LABELS = {
 SLA_EVENT_LABELS = {
     "announcement": "发布公告 / announcement published",
     "follow_up_done": "完成“回头看” / follow-up done",
+    "withdrawn": "撤回检察建议 / recommendation withdrawn",
+    "obstacle": "客观障碍，中止计时 / obstacle recorded: clock suspended",
+    "resume": "障碍消除，恢复计时 / obstacle removed: clock resumed",
+    "closed": "案件办结 / case closed",
+    "lawsuit_decided": "作出是否起诉的决定 / decision on a lawsuit taken",
 }
 OUTBOX_STATUS_LABELS = {"sent": "已发送", "pending": "待发送", "dead": "发送失败", "failed": "发送失败"}
 CLOCK_STATE_LABELS = {

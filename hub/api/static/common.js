@@ -75,7 +75,9 @@ var pilhub = (function () {
     breached: "已超期", escalated: "已升级", closed: "已关闭", calendar_missing: "期限待定（日历缺失）",
     no_statutory_period: "无法定期限", withdrawn: "已撤回", suspended: "中止计时"
   };
-  api.KIND_LABELS = { reply: "书面回复", rectification: "承诺整改", follow_up: "回头看", announcement: "公告期间" };
+  api.KIND_LABELS = {
+    reply: "书面回复", rectification: "承诺整改", follow_up: "回头看", announcement: "公告期间", lawsuit: "起诉决定"
+  };
 
   /** Shows who is signed in: the unit's name, not its code. */
   api.who = function (m) {
