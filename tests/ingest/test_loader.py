@@ -182,3 +182,35 @@ def test_landing_keeps_the_exact_bytes_encrypted(sqlite_factory):
         )
         assert body not in row.body_enc
         assert landed_body(row) == body
+
+
+def test_an_older_version_met_after_a_newer_one_is_a_duplicate_not_the_current_version(factory):
+    """A record updated while a newest-first list is walked is read new on one page and old on a later one
+    (or the other way round over two walks): deduplicated by (source id, update time), the newer stays current."""
+    newer = receipt(1, day="2018-03-12")
+    newer.cursor = "2026-12-01T09:00:05+08:00"
+    older = receipt(1, day="2018-03-10")
+    older.cursor = "2026-12-01T08:00:00+08:00"
+    outcome = _load(factory, [newer, older])
+    assert (outcome.loaded, outcome.duplicates, outcome.quarantined) == (1, 1, 0)
+    with factory() as session:
+        rows = session.execute(select(AgencyRecord.version, AgencyRecord.is_current)).all()
+    assert rows == [(1, True)]
+    with factory() as session:
+        payload = session.execute(select(AgencyRecord.payload)).scalar_one()
+    stored = json.dumps(payload, ensure_ascii=False) if not isinstance(payload, bytes | str) else str(payload)
+    assert "2018-03-12" in stored and "2018-03-10" not in stored  # the stored version is the newer one
+
+
+def test_in_update_time_order_both_versions_are_kept_and_the_newer_is_current(factory):
+    older = receipt(2, day="2018-03-10")
+    older.cursor = "2026-12-01T08:00:00+08:00"
+    newer = receipt(2, day="2018-03-12")
+    newer.cursor = "2026-12-01T09:00:05+08:00"
+    outcome = _load(factory, [older, newer])
+    assert (outcome.loaded, outcome.duplicates) == (2, 0)
+    with factory() as session:
+        rows = session.execute(
+            select(AgencyRecord.version, AgencyRecord.is_current).order_by(AgencyRecord.version)
+        ).all()
+    assert rows == [(1, False), (2, True)]
