@@ -28,9 +28,9 @@ from tests.connectors.conftest import make_factory, record_set
 
 MIN_RECORDS = 3000
 PAGE = 1000
-#: A directory of daily files has one page per file: ~500 records are already hundreds of pages (at
+#: A directory of daily files has one page per file: ~450 records are already hundreds of pages (at
 #: 3,000 records the three pulls take minutes on a shared two-core machine, almost all of it per-file overhead).
-MIN_RECORDS_IN_FILES = 500
+MIN_RECORDS_IN_FILES = 450
 #: Pages of 1,000 signed or XML records take longer than the toy tests' 0.12 s to render on a busy machine;
 #: a directory of daily files is many small bodies (and the ``timeouts`` fault then costs its delay many times).
 POLICY = RetryPolicy(
