@@ -499,6 +499,11 @@ def loads_yaml_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         ) from None
     except RecursionError:
         raise UnreadableFile("YAML 嵌套过深", "YAML nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a value the constructors refuse: 5,000 digits, bad base64
+        raise UnreadableFile(
+            f"YAML 中有无法读取的值（{type(exc).__name__}）",
+            f"a value in the YAML cannot be read ({type(exc).__name__})",
+        ) from None
 
 
 class _YamlRefused(Exception):

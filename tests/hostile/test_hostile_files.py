@@ -523,3 +523,11 @@ def test_link_skips_hostile_lines_naming_them_and_keeps_the_good_ones(tmp_path: 
     )
     assert result.exit_code == 0 and isinstance(result.exception, SystemExit | type(None)), result.output
     assert "第5行 line 5" in " ".join(result.output.split())
+
+
+def test_agency_registry_with_a_4400_digit_number_is_exit_2(use_store: str, tmp_path: Path) -> None:
+    # Found by test_agencies_import_never_tracebacks: PyYAML's int() of a 4,400-digit scalar raised ValueError.
+    path = tmp_path / "agencies.yaml"
+    path.write_text("agencies:\n- code: 330800-sl\n  region_code: " + "9" * 4_400 + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["agencies", "import", str(path)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
