@@ -46,7 +46,17 @@ LITIGATION_STATUS = {"court.filing": "filed", "court.judgment": "judged", "court
 
 
 def model_path() -> Path:
+    """Where a deployment keeps the model it trained and pinned (``pilhub link train --out``)."""
     return var_dir() / "matching" / "model.json"
+
+
+def pinned_model_path() -> Path:
+    """The deployment's pinned model if it has one, else the model shipped with the code (trained on
+    generator A); either way a pinned file, checked against the current settings on load."""
+    from hub.matching.pinned import SHIPPED_MODEL
+
+    own = model_path()
+    return own if own.exists() else SHIPPED_MODEL
 
 
 @dataclass
@@ -118,7 +128,7 @@ def link_pending(*, actor: str = "matching", factory: sessionmaker[Session] | No
                  limit: int | None = None) -> LinkRunReport:
     """Link the records loaded since the last run; idempotent (re-running finds nothing new)."""
     from hub.matching.engine import LinkageEngine
-    from hub.matching.model import LinkageModel
+    from hub.matching.pinned import load_pinned
     from hub.store import open_store
 
     factory = factory or open_store()
@@ -154,15 +164,12 @@ def link_pending(*, actor: str = "matching", factory: sessionmaker[Session] | No
     if not lines or not case_lines:
         _advance(factory, report.watermark)
         return report
-    path = model_path()
-    engine = LinkageEngine(LinkageModel.load(path) if path.exists() else None)
+    # The pinned model only: an incremental batch never retrains it (training is `pilhub link train`).
+    # Review decisions already taken stay final through `decided`.
+    model, _header = load_pinned(pinned_model_path())
+    engine = LinkageEngine(model)
     batch = engine.prepare(case_lines, lines)
-    engine.train(batch)
-    if decided:
-        engine.train_from_labels(batch, [(r, c, ok) for (r, c), ok in decided.items()])
     result = engine.predict(batch, decided=decided)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine.model.save(path)
     _store_links(factory, result, actor, report)
     _advance(factory, report.watermark)
     return report

@@ -115,6 +115,18 @@ def _rule_pairs(
 
     if rule.cites:
         return _cites_pairs(prep, rule.cites, rec_ok)
+    if rule.typo:
+        # a record identifier failing its check against party identifiers one character away: the 18
+        # masked hashes of each side as keys (position is part of the hash)
+        rmasks, pmasks = prep.masks[rule.typo]
+        rsel = np.flatnonzero(rec_ok & (rmasks[:, 0] >= 0))
+        psel = np.flatnonzero(par_ok & (pmasks[:, 0] >= 0))
+        width = rmasks.shape[1]
+        rec, par, skipped = _expand(
+            rmasks[rsel].ravel(), np.repeat(rsel, width), pmasks[psel].ravel(), np.repeat(psel, width), rule.max_block
+        )
+        stats.skipped_keys_by_rule[rule.name] = skipped
+        return rec, par
 
     sizes = [len(prep.vocab[f]) for f in rule.on]
     rkey, rmask = _combined_key([R.codes[f] for f in rule.on], sizes)

@@ -216,6 +216,15 @@ def _record_kind(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
     return ~_record_kind_not(ctx, sel, args)
 
 
+def _one_substitution(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
+    """The record's identifier fails its check and is one character from the party's valid one (a typo)."""
+    masks = ctx.prep.masks.get(args[0])
+    if masks is None:
+        return np.zeros(len(sel), dtype=bool)
+    rm, pm = masks[0][ctx.rec[sel]], masks[1][ctx.par[sel]]
+    return ((rm == pm) & (rm >= 0)).any(axis=1)
+
+
 def _else(ctx: PairContext, sel: np.ndarray, args: list) -> np.ndarray:
     return np.ones(len(sel), dtype=bool)
 
@@ -236,6 +245,7 @@ PREDICATES: dict[str, Predicate] = {
     "party_kind_not": _party_kind_not,
     "record_kind_not": _record_kind_not,
     "record_kind": _record_kind,
+    "one_substitution": _one_substitution,
     "else": _else,
 }
 

@@ -173,6 +173,7 @@ class LinkageEngine:
         """Score candidates, keep the best party per (record, case), decide link / review."""
         self._candidates(batch)
         prep, model = batch.prep, self.model
+        model.batch_party_rows = prep.parties.n
         self._on_stage("score")
         ctx = PairContext(prep, batch.rec, batch.par)
         tf = TermFrequencies.from_prepared(prep, model.tf_fields())

@@ -20,7 +20,12 @@ import pyarrow.compute as pc
 
 from hub.matching.arrays import unique, unique_counts
 from hub.matching.chars import CHAR_KEYS
-from hub.matching.identifiers import hash_id_numbers, normalise_reference_numbers, valid_credit_codes
+from hub.matching.identifiers import (
+    hash_id_numbers,
+    normalise_reference_numbers,
+    typo_masks,
+    valid_credit_codes,
+)
 from hub.matching.normalise import Gazetteer, name_parts, parse_addresses, region_levels
 from hub.matching.truth import DOMAIN_SOURCES, SOURCES, domain_compatibility_matrix
 
@@ -57,6 +62,8 @@ class Prepared:
     compat: np.ndarray  # bool [domain, source]
     party_names: np.ndarray  # object array: display name of each party (for explanations)
     record_names: np.ndarray  # object array: display name of each record's subject
+    # "credit_typo" / "id_typo" → (record, party) (n, 18) int64 masked hashes (−1: none), for the typo levels
+    masks: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def ref_key_base(self, name: str) -> int:
         return len(self.vocab[name]) + 1
@@ -298,6 +305,10 @@ def prepare(cases: pa.Table, records: pa.Table, id_key: bytes) -> Prepared:
         ("id_hash", hash_id_numbers(r["id_number"], id_key), hash_id_numbers(p_id, id_key)),
     ):
         codes_rec[name], codes_par[name], vocab[name] = _encode(rec_arr, par_arr)
+    masks = {
+        "credit_typo": typo_masks(r["credit_code"], p_credit, "credit", id_key),
+        "id_typo": typo_masks(r["id_number"], p_id, "id", id_key),
+    }
 
     # --- region codes ----------------------------------------------------------------------------
     rl = region_levels(r["region_code"])
@@ -359,4 +370,5 @@ def prepare(cases: pa.Table, records: pa.Table, id_key: bytes) -> Prepared:
         compat=compat,
         party_names=np.asarray(p_name.to_pylist(), dtype=object),
         record_names=np.asarray(r["party_name"].to_pylist(), dtype=object),
+        masks=masks,
     )

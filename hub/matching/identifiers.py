@@ -162,3 +162,63 @@ def normalise_reference_numbers(values: Iterable[str | None] | pa.Array) -> pa.A
     arr = pc.utf8_upper(arr)
     empty = pc.equal(pc.fill_null(pc.utf8_length(arr), 0), 0)
     return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+
+
+#: Positions of an 18-character identifier; a one-character typo leaves the other 17 intact.
+IDENTIFIER_WIDTH = 18
+_NO_MASK = -1
+
+
+def one_substitution_masks(values: pa.Array, take: np.ndarray, key: bytes) -> np.ndarray:
+    """(n, 18) int64 keyed hashes of each 18-character value with one position masked (−1 where not taken).
+
+    Two values differ in at most one position exactly when they share the masked hash of that position,
+    so a one-character typo is found by equality, without keeping the values themselves: for ID numbers
+    only these keyed hashes leave this function, as with ``hash_id_numbers``.
+    """
+    out = np.full((len(values), IDENTIFIER_WIDTH), _NO_MASK, dtype=np.int64)
+    rows = np.flatnonzero(take)
+    if not len(rows):
+        return out
+    texts = values.to_pylist()
+    cache: dict[str, np.ndarray] = {}
+    for i in rows:
+        v = texts[i]
+        if v is None or len(v) != IDENTIFIER_WIDTH:
+            continue
+        got = cache.get(v)
+        if got is None:
+            got = np.empty(IDENTIFIER_WIDTH, dtype=np.int64)
+            for p in range(IDENTIFIER_WIDTH):
+                masked = f"{p}:{v[:p]}*{v[p + 1 :]}".encode()
+                digest = hmac.digest(key, masked, hashlib.sha256)
+                got[p] = int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
+            cache[v] = got
+        out[i] = got
+    return out
+
+
+def typo_masks(
+    rec_values: Iterable[str | None] | pa.Array,
+    par_values: Iterable[str | None] | pa.Array,
+    kind: str,
+    key: bytes,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masked hashes for the typo levels: on the record side identifiers of 18 characters whose check
+    fails (a typo), on the party side valid ones. ``kind`` is ``credit`` or ``id``.
+
+    A single substituted character always breaks the check (GB 32100's mod-31 and GB 11643's MOD 11-2
+    detect every single substitution), so a record code one character from a party's valid code and
+    failing its check is a slip of that code, while two valid codes are always two organisations or
+    people.
+    """
+    valid = valid_credit_codes if kind == "credit" else valid_id_numbers
+    out = []
+    for values, want_valid in ((rec_values, False), (par_values, True)):
+        arr = pa.array(values, type=pa.string()) if not isinstance(values, pa.Array) else values
+        clean = _clean_upper(pc.cast(arr, pa.string()))
+        is_valid = pc.is_valid(valid(clean)).to_numpy(zero_copy_only=False)
+        width = pc.fill_null(pc.utf8_length(clean), 0).to_numpy(zero_copy_only=False) == IDENTIFIER_WIDTH
+        take = width & (is_valid if want_valid else ~is_valid)
+        out.append(one_substitution_masks(clean, take, key))
+    return out[0], out[1]

@@ -78,6 +78,9 @@ class LinkageModel:
 
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
+        #: case-party rows of the batch being scored (set by the engine); with ``trained_party_rows`` it
+        #: rescales λ for a pinned model applied to a store of another size
+        self.batch_party_rows: int | None = None
 
     # ---- parameters ------------------------------------------------------------------------------
     def weight_table(self) -> list[np.ndarray]:
@@ -86,7 +89,13 @@ class LinkageModel:
 
     @property
     def prior(self) -> float:
-        lam = min(max(self.settings.probability_two_random_records_match, 1e-15), 1 - 1e-12)
+        lam = self.settings.probability_two_random_records_match
+        trained = self.settings.trained_party_rows
+        if trained and self.batch_party_rows and self.batch_party_rows > trained:
+            # more party rows than in training: a random pair is that much less likely to match. Never
+            # scaled up: a store with few open cases does not make each record likelier to concern one
+            lam = lam * trained / self.batch_party_rows
+        lam = min(max(lam, 1e-15), 1 - 1e-12)
         return math.log2(lam / (1 - lam))
 
     def tf_fields(self) -> set[str]:

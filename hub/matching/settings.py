@@ -98,6 +98,9 @@ class BlockingRule:
     # skip records that an earlier rule already paired with some party: the costly fuzzy rules
     # are for records no exact key found
     unless_blocked_by: list[str] | None = None
+    # pair a record whose identifier fails its check with parties whose valid identifier is one character
+    # away (``credit_typo`` / ``id_typo``: masked hashes, see ``identifiers.typo_masks``)
+    typo: str | None = None
 
 
 @dataclass
@@ -134,6 +137,10 @@ class ModelSettings:
     # the prior. Scaling the sample with the party rows keeps the floor below it at any size.
     u_sample_per_party: float = 8.0
     u_seed: int = 6
+    # case-party rows of the batch the model was trained on. λ is per random (record, party) pair, so a
+    # pinned model applied to a store with more party rows scales it down (the expected number of true
+    # parties per record, λ × party rows, is what carries over); never up (see ``LinkageModel.prior``).
+    trained_party_rows: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -12,7 +12,9 @@ Near-identical ladders are generated from **templates** (as Splink's comparison 
 ``LevenshteinAtThresholds`` / ``JaroWinklerAtThresholds``) instead of being written out level by
 level:
 
-* ``exact_match`` (field): ``null`` · ``exact`` · ``different`` — credit code, ID number, branch;
+* ``exact_match`` (field[, typo]): [``typo``] · ``null`` · ``exact`` · ``different`` — credit code, ID number,
+  branch; ``typo`` (``credit_typo`` / ``id_typo``) adds a first level for a record identifier that fails its
+  check one character from the party's valid one;
 * ``cited_reference`` (field ``court`` / ``doc``): ``null`` (record or case has none) · ``cited`` · ``other``;
 * ``name_at_levels`` (party_kind): ``null`` (party of another kind) · ``missing`` · ``exact_same_county`` ·
   ``exact_county_unknown`` (tf) · ``exact`` (tf) · ``sound`` · ``shape`` · [``insert_before_different``] ·
@@ -113,6 +115,7 @@ def build_json_schema() -> dict[str, Any]:
             "party_kind": {"enum": KIND_VALUES},
             "predicate": {"$ref": "#/$defs/predicate"},
             "thresholds": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+            "typo": {"enum": ["credit_typo", "id_typo"]},
             "levels": {
                 "anyOf": [
                     {"type": "array", "items": {"$ref": "#/$defs/level"}, "minItems": 1},
@@ -138,6 +141,7 @@ def build_json_schema() -> dict[str, Any]:
             "record_missing": field_ref,
             "max_block": {"type": "integer", "minimum": 1},
             "unless_blocked_by": {"type": "array", "items": {"type": "string"}},
+            "typo": {"enum": ["credit_typo", "id_typo"]},
         },
     }
     return {
@@ -296,7 +300,11 @@ def _template_levels(comp: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(template level name, level) in ladder order; the comparison's ``levels:`` overrides apply by name."""
     template, fld = comp["template"], comp.get("field")
     if template == "exact_match":
+        # an identifier failing its check one character from the party's valid one: a slip of that
+        # identifier, evidence for the link (decided before "null", since the record's own value is null)
+        typo = [("typo", _lv("typo", [["one_substitution", comp["typo"]]]))] if comp.get("typo") else []
         return [
+            *typo,
             ("null", _lv("null", [["null", fld]], fixed=0.0, description=_NULL_DESCRIPTION)),
             ("exact", _lv("exact", [["exact", fld]])),
             ("different", _lv("different", [["else"]])),
@@ -481,6 +489,7 @@ def settings_digest(settings: ModelSettings) -> str:
             lv.pop("description", None)
         comp.pop("description", None)
     d.pop("probability_two_random_records_match", None)
+    d.pop("trained_party_rows", None)
     d.pop("thresholds", None)
     blob = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

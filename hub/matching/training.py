@@ -248,6 +248,7 @@ def estimate_m_em(
         lam = new_lam
     report.lambda_blocked = lam
     s.probability_two_random_records_match = lam * len(rows) / max(n_records * n_parties, 1)
+    s.trained_party_rows = int(n_parties)
 
 
 def estimate_from_labels(

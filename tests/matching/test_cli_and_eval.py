@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -13,6 +15,9 @@ from hub.cli.link import register
 from hub.matching.engine import LinkageEngine
 from hub.matching.evaluate import evaluate
 from hub.matching.model import LinkageModel
+from hub.matching.pinned import SHIPPED_MODEL, PinnedModelError, load_pinned
+from hub.matching.settings import default_settings
+from hub.matching.settings_file import settings_digest
 from hub.matching.synth import generate
 
 
@@ -27,25 +32,26 @@ def _app() -> typer.Typer:
     return app
 
 
-def test_cli_formats_and_eval(tmp_path: Path) -> None:
+def test_cli_train_pins_a_model_and_link_uses_it(tmp_path: Path) -> None:
     paths = generate(n_cases=300, n_records=3000, seed=5).write(tmp_path)
     out, model = tmp_path / "links.jsonl", tmp_path / "model.json"
-    result = CliRunner().invoke(
+    train = CliRunner().invoke(
         _app(),
-        [
-            "link",
-            "--cases",
-            str(paths["cases"]),
-            "--records",
-            str(paths["records"]),
-            "--out",
-            str(out),
-            "--eval",
-            str(paths["labels"]),
-            "--save-model",
-            str(model),
-        ],
-    )
+        ["link", "train", "--cases", str(paths["cases"]), "--records", str(paths["records"]), "--out", str(model),
+         "--version", "t1"],
+    )  # fmt: skip
+    assert train.exit_code == 0, train.output
+    pinned = json.loads(model.read_text(encoding="utf-8"))
+    assert pinned["format"] == "pilhub-linkage-model/2" and pinned["version"] == "t1"
+    assert pinned["settings_digest"] == settings_digest(default_settings())
+    digest = hashlib.sha256(paths["records"].read_bytes()).hexdigest()
+    assert pinned["training_data"]["records"]["sha256"] == digest
+    assert pinned["training_data"]["record_rows"] == 3000
+    log = (tmp_path / "model.json.train-log.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(log) == 1 and json.loads(log[0])["model_id"] == pinned["model_id"]
+
+    args = ["link", "--cases", str(paths["cases"]), "--records", str(paths["records"]), "--model", str(model)]
+    result = CliRunner().invoke(_app(), [*args, "--out", str(out), "--eval", str(paths["labels"])])
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert lines and all(list(x) == ["record_id", "case_id", "score", "decision"] for x in lines)
@@ -57,25 +63,36 @@ def test_cli_formats_and_eval(tmp_path: Path) -> None:
     )
     assert set(stdout) == {"precision", "recall", "review_rate"}
     assert float(stdout["precision"]) > 0.95
-
-    # a saved model is reused without training and gives the same links
+    # linking never trains: the model file is unchanged and a second run gives the same links
+    assert json.loads(model.read_text(encoding="utf-8")) == pinned
     again = tmp_path / "again.jsonl"
-    result = CliRunner().invoke(
-        _app(),
-        [
-            "link",
-            "--cases",
-            str(paths["cases"]),
-            "--records",
-            str(paths["records"]),
-            "--out",
-            str(again),
-            "--model",
-            str(model),
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(_app(), [*args, "--out", str(again)]).exit_code == 0
     assert again.read_text(encoding="utf-8").splitlines() == out.read_text(encoding="utf-8").splitlines()
+
+
+def test_missing_or_mismatched_model_is_a_clear_error(tmp_path: Path) -> None:
+    paths = generate(n_cases=50, n_records=200, seed=5).write(tmp_path)
+    args = ["link", "--cases", str(paths["cases"]), "--records", str(paths["records"]), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(_app(), [*args, "--model", str(tmp_path / "nowhere.json")])
+    assert result.exit_code == 2
+    assert "文件不存在" in result.output and "does not exist" in result.output and "pilhub link train" in result.output
+
+    doc = json.loads(SHIPPED_MODEL.read_text(encoding="utf-8"))
+    doc["settings"]["comparisons"][0]["levels"][0]["when"] = [["exact", "credit"]]  # trained under other settings
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(_app(), [*args, "--model", str(edited)])
+    assert result.exit_code == 2 and "altered" in result.output and "被改动" in result.output
+    with pytest.raises(PinnedModelError, match="other settings"):
+        other = default_settings()
+        other.blocking_rules = other.blocking_rules[:-1]
+        load_pinned(SHIPPED_MODEL, expected=other)
+
+
+def test_shipped_model_is_pinned_to_the_shipped_settings() -> None:
+    _model, header = load_pinned()
+    assert header["settings_digest"] == settings_digest(default_settings())
+    assert header["training_data"]["record_rows"] >= 100_000
 
 
 def test_missing_fields_and_number_types_are_tolerated(tmp_path: Path) -> None:

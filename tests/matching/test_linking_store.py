@@ -132,3 +132,32 @@ def test_court_judgment_updates_litigation_status_and_review_is_remembered(store
         with pytest.raises(LinkError):
             decide(s, links[0].id, accept=True, actor="again")
     assert rejected == len(pending)
+
+
+def test_production_linking_uses_the_pinned_model_and_never_trains(store, monkeypatch, tmp_path) -> None:
+    from hub.matching.engine import LinkageEngine
+    from hub.matching.pinned import PinnedModelError
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("an incremental batch must not train the model")
+
+    monkeypatch.setattr(LinkageEngine, "train", no_training)
+    monkeypatch.setattr(LinkageEngine, "train_from_labels", no_training)
+    monkeypatch.setenv("PILHUB_VAR_DIR", str(tmp_path))
+    company = next(c for c in SAMPLE if c["parties"][0]["kind"] == "company" and c["status"] == "open")
+    payload = {"case_number": "（2026）浙0802民初2号", "defendants": [company["parties"][0]["name"]],
+               "decided_on": "2026-10-01", "region_code": company["region_code"]}  # fmt: skip
+    with store() as s, s.begin():
+        _record(s, 5, "court.judgment", payload, agency="330800-fy")
+    report = link_pending(factory=store)  # the shipped pinned model: no model file of the deployment yet
+    assert report.linked + report.review >= 1
+    assert not (tmp_path / "matching" / "model.json").exists()  # nothing written back
+
+    # a deployment's own model file that does not fit the settings stops the run with a clear error
+    own = tmp_path / "matching" / "model.json"
+    own.parent.mkdir(parents=True)
+    own.write_text(json.dumps({"format": "pilhub-linkage-model/1", "settings": {}}), encoding="utf-8")
+    with store() as s, s.begin():
+        _record(s, 6, "court.judgment", {**payload, "case_number": "（2026）浙0802民初3号"}, agency="330800-fy")
+    with pytest.raises(PinnedModelError, match="pilhub link train"):
+        link_pending(factory=store)
