@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 #: Bump when a derivation rule changes: every case is then re-derived by the next sweep.
-RULES_VERSION = "2026-12-rules-by-place-and-date-1"
+RULES_VERSION = "2026-12-rules-by-place-and-date-2"
 
 #: Periods of this many days or fewer take the short reminder offsets (15-day urgent replies: 3 days).
 SHORT_PERIOD_MAX_DAYS = 15
@@ -556,8 +556,13 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
 # --- rectification promises ----------------------------------------------------------------------------
 
 
+#: Separates a clock's ordinal from the recommendation number: "/" cannot occur in a registry id (ID_PATTERN), so
+#: ``rectification:<rec>/2`` never collides with another recommendation's key.
+ORDINAL_SEPARATOR = "/"
+
+
 def _promise_key(rec: RecommendationFacts, ordinal: int) -> str:
-    return f"rectification:{rec.rec_number}" if ordinal == 1 else f"rectification:{rec.rec_number}#{ordinal}"
+    return f"rectification:{rec.rec_number}" if ordinal == 1 else f"rectification:{rec.rec_number}{ORDINAL_SEPARATOR}{ordinal}"
 
 
 def _rectification_clocks(case: CaseFacts, rec: RecommendationFacts, config: DerivationConfig) -> list[DerivedClock]:
@@ -627,7 +632,7 @@ def _rectification_clocks(case: CaseFacts, rec: RecommendationFacts, config: Der
 
 
 def _follow_up_key(rec: RecommendationFacts, ordinal: int) -> str:
-    return f"follow_up:{rec.rec_number}" if ordinal == 1 else f"follow_up:{rec.rec_number}#{ordinal}"
+    return f"follow_up:{rec.rec_number}" if ordinal == 1 else f"follow_up:{rec.rec_number}{ORDINAL_SEPARATOR}{ordinal}"
 
 
 #: Sequence numbers of rebound reports read from events: after every reply of the registry.
@@ -833,7 +838,7 @@ def _lawsuit_clocks(
             **_deadline_lines(both),
         }
         clock = DerivedClock(
-            kind="lawsuit", key=f"lawsuit:{rec.rec_number}" + ("" if ordinal == 1 else f"#{ordinal}"),
+            kind="lawsuit", key=f"lawsuit:{rec.rec_number}" + ("" if ordinal == 1 else f"{ORDINAL_SEPARATOR}{ordinal}"),
             rec_number=rec.rec_number, period=str(period), start_on=start, deadline_official=both.official.date,
             deadline_all_weekends=both.all_weekends.date,
             breach_after=both.breach_after, calendar_missing=both.calendar_missing,

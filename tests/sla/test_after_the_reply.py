@@ -141,7 +141,7 @@ def test_recommendations_end_in_the_states_the_law_gives_them(store: str, tmp_pa
     assert [e for e in cb2["history"] if e["event"] == "notice"] == []
 
     rp = _status("RP-1", day)
-    first, second = rp["rectification:RP-1号"], rp["rectification:RP-1号#2"]
+    first, second = rp["rectification:RP-1号"], rp["rectification:RP-1号/2"]
     assert (first["state"], first["outcome"], first["resolved_on"]) == ("breached", "breached", "2024-08-20")
     assert {e["level"] for e in first["history"] if e["event"] == "notice"} == {2}  # the missed promise was reported
     assert second["deadline_official"] == "2024-09-30" and second["state"] in ("breached", "escalated")

@@ -384,7 +384,7 @@ def test_each_promise_is_its_own_clock_and_a_timely_new_promise_replaces_the_old
     first, second = clocks
     assert (first.breach_after, first.outcome, first.resolved_on) == (D("2024-07-31"), "closed", D("2024-07-25"))
     assert (second.key, second.start_on, second.breach_after, second.outcome) == (
-        "rectification:柯检行公建〔2024〕1号#2", D("2024-07-25"), D("2024-09-30"), None)
+        "rectification:柯检行公建〔2024〕1号/2", D("2024-07-25"), D("2024-09-30"), None)
 
 
 def test_a_later_promise_never_erases_a_missed_one() -> None:
@@ -421,7 +421,7 @@ def test_follow_up_clock_six_months_after_rectification() -> None:
     assert check.outcome == "closed" and check.explanation["round"] == "check"
     # rebound opens a new follow-up investigation (from the rectification date: the finding's date is unknown)
     assert (again.key, again.explanation["round"], again.start_on, again.outcome) == (
-        "follow_up:柯检行公建〔2024〕1号#2", "investigation", D("2026-03-01"), None)
+        "follow_up:柯检行公建〔2024〕1号/2", "investigation", D("2026-03-01"), None)
 
 
 def test_follow_up_period_is_configurable() -> None:
