@@ -54,7 +54,7 @@ def _decide(request: Request, proposal_id: int, confirm: bool, reason: str | Non
             ) -> JSONResponse:
     from sla.policy import load_policy
 
-    factory = request.app.state.session_factory()
+    factory = request.app.state.writer_factory()  # the API's sessions are read-only; a decision writes
     try:
         with factory() as session, session.begin():
             _in_region(session, principal, proposal_id)
