@@ -154,7 +154,8 @@ def test_a_corrected_year_re_derives_its_clocks_at_the_next_daily_sweep(
     monkeypatch.setenv("PILHUB_CALENDAR_FILE", str(override))
     result = runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-24", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["recompute"]["changed"] == 1
+    # the reply clock, and the decision-to-sue clock that would start after it
+    assert json.loads(result.stdout)["recompute"]["changed"] == 2
     with factory() as s:
         assert s.scalars(select(Clock.deadline_official).where(Clock.kind == "reply")).one() == dt.date(2026, 12, 1)
     # unchanged calendar: nothing more to re-derive
