@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import audit
@@ -147,6 +149,13 @@ def run_models(
     unknown = [n for n in chosen if n not in catalogue]
     if unknown:
         raise KeyError(unknown[0])
+    if session.get_bind().dialect.name == "postgresql":
+        # hashes and sorts of a model over a million records in memory rather than in temporary files; for this
+        # transaction only (PILHUB_CLUE_WORK_MEM, e.g. 256MB)
+        work_mem = os.environ.get("PILHUB_CLUE_WORK_MEM", "128MB")
+        if not re.fullmatch(r"[0-9]{1,6}(kB|MB|GB)", work_mem):
+            raise ValueError(f"PILHUB_CLUE_WORK_MEM {work_mem!r}: 例如 / e.g. 128MB")
+        session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
     run = ClueRun(as_of=as_of, actor=actor, run_id=run_id, models={})
     session.add(run)
     session.flush()
