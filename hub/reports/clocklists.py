@@ -126,12 +126,12 @@ def evaluate_clocks(
     Returns the cases (``id`` → row), the evaluated clocks (unsorted) and how many clocks were derived on the
     fly because the sweep had not reached their case.
     """
+    from hub.reports.figures import current_policy
     from sla.clocks import ClockDates, derive_case_clocks, load_case_facts
     from sla.escalation import evaluate
-    from sla.policy import load_policy
     from sla.sweep import derivation_config
 
-    policy = load_policy()
+    policy = current_policy()  # the policy file parsed once per version, not per request
     config = derivation_config(policy)
     cases = {
         row.id: row

@@ -34,11 +34,13 @@ Only bound parameters reach SQL: every filter is a SQLAlchemy expression on a co
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, select
@@ -48,7 +50,7 @@ from hub.registry.format import DOMAIN_LABELS, DOMAINS, PROCEDURE_LABELS, PROCED
 from hub.store.models import Agency, Case, Clock, Escalation, Recommendation, Reply
 from sla.calendar import Policy
 from sla.periods import Deadline, Period, compute_deadline, is_on_time
-from sla.policy import PolicyError, load_policy
+from sla.policy import ENV_POLICY_FILE, SHIPPED_POLICY, EscalationPolicy, PolicyError, load_policy
 from sla.rules import RuleSet, shipped_rules
 
 __all__ = [
@@ -314,11 +316,42 @@ def _reply_period(rules: RuleSet, region_code: str, received_on: dt.date, urgent
     return rule.period_value if rule is not None else None
 
 
+_POLICIES: dict[tuple[str, int, int, int], EscalationPolicy] = {}
+
+
+def _policy_stamp() -> tuple[str, int, int, int] | None:
+    env = os.environ.get(ENV_POLICY_FILE, "").strip()
+    path = Path(env) if env else SHIPPED_POLICY
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def current_policy() -> EscalationPolicy:
+    """:func:`sla.policy.load_policy`, kept per version of the policy file (path, size, modification time).
+
+    Every report and every API request (figures, charts, clock lists, timelines) needs the policy; parsing its
+    YAML each time was three quarters of a figures request. An edited file is read again on the next call;
+    an unreadable one raises :class:`~sla.policy.PolicyError` every time, as ``load_policy`` does.
+    """
+    stamp = _policy_stamp()
+    found = _POLICIES.get(stamp) if stamp is not None else None
+    if found is not None:
+        return found
+    policy = load_policy()
+    if stamp is not None:
+        _POLICIES.clear()  # one version at a time
+        _POLICIES[stamp] = policy
+    return policy
+
+
 def _rule_set() -> RuleSet:
     """The shipped rules plus the policy file's local rules (the same the clocks use); shipped alone if the
     policy file cannot be read — a report never fails on it, and a local rule only adds duties."""
     try:
-        return load_policy().rules
+        return current_policy().rules
     except PolicyError:
         return shipped_rules()
 
@@ -596,11 +629,7 @@ def _level_counts(escalations: Iterable[tuple[int, int, str]]) -> dict[str, int]
 def _level_labels() -> dict[str, str]:
     """Chinese labels of the escalation levels (逾期通报 …) by level name, from the escalation policy."""
     try:
-        from sla.policy import PolicyError, load_policy
-    except ImportError:  # pragma: no cover - sla without the escalation policy
-        return {}
-    try:
-        policy = load_policy()
+        policy = current_policy()
     except PolicyError:
         return {}
     ladders = list(policy.ladders.values())

@@ -153,12 +153,12 @@ def _day(value: dt.datetime | None) -> str | None:
 
 def case_timeline(session: Session, case: Case, as_of: dt.date) -> dict[str, Any]:
     """``{case_id, as_of, clocks: [...], events: [...]}`` — events sorted by date, then by their order of kind."""
+    from hub.reports.figures import current_policy
     from sla.clocks import KIND_LABELS, derive_case_clocks, load_case_facts
     from sla.escalation import evaluate
-    from sla.policy import load_policy
     from sla.sweep import derivation_config
 
-    policy = load_policy()
+    policy = current_policy()  # the policy file parsed once per version, not per request
     resolved = policy.resolve(case.region_code, case.domain)
     facts = load_case_facts(session, [case.id]).get(case.id)
     from hub.calendar_store import store_calendar

@@ -188,3 +188,19 @@ def test_audit_keeps_a_digest_of_free_text_filters(
     assert "余水生" not in stored and "13800138000" not in stored
     assert entry.detail["filters"]["district"] == f"hmac-sha256:{blind_index('report_filter', typed)}"
     assert entry.detail["filters"]["domain"] is None  # codes are kept as they are
+
+
+def test_policy_is_parsed_once_per_version_of_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.reports.figures import current_policy
+    from sla.policy import ENV_POLICY_FILE, SHIPPED_POLICY
+
+    path = tmp_path / "escalation.yaml"
+    path.write_text(SHIPPED_POLICY.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv(ENV_POLICY_FILE, str(path))
+    first = current_policy()
+    assert current_policy() is first  # every request after the first: no YAML parsed
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited by the operator\n", encoding="utf-8")
+    assert current_policy() is not first  # an edit is read on the next request
+    path.write_text("not: [valid", encoding="utf-8")
+    with pytest.raises(Exception, match="YAML"):
+        current_policy()
