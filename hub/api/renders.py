@@ -5,7 +5,8 @@ the server's threads, twenty parallel downloads by one congress token would hold
 make a supervisor wait half a minute for a case list. So heavy renders
 
 * run in a separate process pool (``PILHUB_API_RENDER_WORKERS``, default cores − 1, at least 1; ``0``
-  renders in the request thread, for tests) — the server's own threads stay free for the light requests;
+  renders in the request thread, for tests) at a lower CPU priority — the server's own threads and cores stay
+  free for the light requests;
 * are limited per token (``PILHUB_API_RENDERS_PER_TOKEN``, default 2 in flight): a token over its share gets
   ``429`` with ``Retry-After``, a polite client waits and retries, the others are not slowed down;
 * never run inside a database transaction: the figures are computed first, the session is closed, then the
@@ -16,6 +17,7 @@ The limits are per server process (``pilhub serve --workers N`` multiplies them)
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -26,6 +28,8 @@ from typing import Any
 from hub.api.errors import ApiError
 
 HEAVY_FORMATS = frozenset({"pdf", "xlsx", "html"})
+#: Render workers run at a lower CPU priority than the server (``nice``): downloads wait, lists do not.
+RENDER_NICENESS = 10
 RETRY_AFTER_SECONDS = 5
 
 
@@ -36,7 +40,11 @@ def _render(figures: dict[str, Any], fmt: str) -> bytes:
 
 
 def _warm() -> None:
-    import hub.reports.output  # noqa: F401 - import the renderers once per worker, not per request
+    """Worker start: lower its CPU priority (a PDF must not take the core a supervisor's request needs),
+    then import the renderers once rather than per request."""
+    with contextlib.suppress(OSError):
+        os.nice(RENDER_NICENESS)
+    import hub.reports.output  # noqa: F401
 
 
 class RenderPool:
