@@ -176,6 +176,7 @@ class EventFacts:
     occurred_on: dt.date
     rec_number: str | None = None
     seq: int = 0  # recording order: the latest event of a kind wins
+    note: str | None = None  # institutional text (a rebound event names its clue and evidence records)
 
 
 @dataclass(frozen=True)
@@ -667,6 +668,7 @@ def _follow_up_clocks(
     """
     rules = config.rules
     replies = sorted([*rec.replies, *_rebound_reports(case, rec)], key=lambda r: (r.effective_on, r.seq))
+    rebound_notes = {REBOUND_REPORT_SEQ + e.seq: e.note for e in case.events_of(rec.rec_number, "rebound") if e.note}
     intervals = _suspensions(case, rec)
     done_events = case.events_of(rec.rec_number, "follow_up_done")
     rounds: list[DerivedClock] = []
@@ -773,8 +775,10 @@ def _follow_up_clocks(
                 found_on = check_start
             open_check = None
             if open_inv is None:
+                evidence = rebound_notes.get(reply.seq)  # a supervision model's clue and its evidence records
                 open_inv = investigation(replace(reply, replied_on=found_on, posted_on=None),
-                                         "整改后反弹回潮 / rebound after rectification", use_promise=False)
+                                         "整改后反弹回潮 / rebound after rectification"
+                                         + (f"（{evidence}）" if evidence else ""), use_promise=False)
     if open_inv is not None:
         close(open_inv, None, None, "", None)
     if open_check is not None:
@@ -944,7 +948,8 @@ def load_case_facts(session: Session, case_pks: Sequence[int]) -> dict[int, Case
         .all()
     )
     events = session.execute(
-        select(SlaEvent.case_pk, SlaEvent.kind, SlaEvent.occurred_on, SlaEvent.id, Recommendation.rec_number)
+        select(SlaEvent.case_pk, SlaEvent.kind, SlaEvent.occurred_on, SlaEvent.id, Recommendation.rec_number,
+               SlaEvent.note)
         .outerjoin(Recommendation, Recommendation.id == SlaEvent.recommendation_pk)
         .where(SlaEvent.case_pk.in_(case_pks))
     ).all()
@@ -965,8 +970,8 @@ def load_case_facts(session: Session, case_pks: Sequence[int]) -> dict[int, Case
             )
         )
     events_by_case: dict[int, list[EventFacts]] = {}
-    for case_pk, kind, occurred_on, event_id, rec_number in events:
-        events_by_case.setdefault(case_pk, []).append(EventFacts(kind, occurred_on, rec_number, event_id))
+    for case_pk, kind, occurred_on, event_id, rec_number, note in events:
+        events_by_case.setdefault(case_pk, []).append(EventFacts(kind, occurred_on, rec_number, event_id, note))
     return {
         pk: CaseFacts(
             case_id=case_id, procedure=procedure, status=status, litigation_status=litigation_status,

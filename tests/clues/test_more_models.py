@@ -113,4 +113,7 @@ def test_rebound_reopens_the_follow_up_clock(more: None) -> None:
     assert rounds, "no follow-up clock"
     start_on, outcome, explanation = rounds[-1]
     assert start_on.isoformat() == AS_OF and outcome is None
-    assert "rebound" in json.dumps(explanation, ensure_ascii=False)
+    text = json.dumps(explanation, ensure_ascii=False)
+    assert "rebound" in text
+    # the evidence travels with the reopened round: the clue and the agency record that made it true
+    assert "rebound:柯检行公建〔2025〕1号 / 91330802MA2ABC1091" in text and "330800-sthj/RB-1 v1" in text
