@@ -28,8 +28,10 @@ _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("clocks", schema=None) as batch_op:
-        batch_op.alter_column("outcome", existing_type=sa.String(length=16), type_=sa.String(length=24))
+    # SQLite does not enforce VARCHAR lengths, and widening the column there means rebuilding ``clocks`` by
+    # copy-and-drop, which SQLite refuses (foreign keys on) once ``escalations`` reference clocks.
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("clocks", "outcome", existing_type=sa.String(length=16), type_=sa.String(length=24))
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("closed_on", sa.Date(), nullable=True))
     with op.batch_alter_table("recommendations", schema=None) as batch_op:
