@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     a = generate(n_cases=args.cases, n_records=args.records, seed=args.train_seed)
     b_cases, b_records, b_labels = generate_heldout(args.cases, args.records, seed=args.heldout_seed)
     c_records = [dict(r) for r in b_records]
-    noise = add_noise(c_records, args.heldout_seed)
+    touched: dict[str, set[str]] = {}
+    noise = add_noise(c_records, args.heldout_seed, touched=touched)
     print(f"data in {time.perf_counter() - t:.1f} s; generator C noise: {noise}", file=sys.stderr)
     held = {"B": (b_cases, b_records, b_labels), "C": (b_cases, c_records, b_labels)}
 
@@ -68,7 +69,16 @@ def main(argv: list[str] | None = None) -> int:
             engine = LinkageEngine(LinkageModel.from_dict(frozen), id_key=key)
             t = time.perf_counter()
             links = engine.predict(engine.prepare(cases, records)).links
-            ev = evaluate(links, pd.DataFrame(labels, columns=["record_id", "case_id"]))
+            truth = pd.DataFrame(labels, columns=["record_id", "case_id"])
+            ev = evaluate(links, truth)
+            is_link = links["decision"] == "link"
+            linked = set(zip(links["record_id"][is_link], links["case_id"][is_link], strict=True))
+            subsets = {}
+            if name == "C":  # recall over the true pairs whose record carries each kind of noise
+                for kind, ids in touched.items():
+                    pairs = truth[truth["record_id"].isin(ids)]
+                    hit = sum((r, c) in linked for r, c in zip(pairs["record_id"], pairs["case_id"], strict=True))
+                    subsets[kind] = {"true_pairs": len(pairs), "recall": round(hit / max(len(pairs), 1), 4)}
             rows.append(
                 {
                     "settings": label,
@@ -79,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                     "true_pairs": ev.true_pairs,
                     "train_s": round(train_s, 1),
                     "link_s": round(time.perf_counter() - t, 1),
+                    "recall_by_noise": subsets,
                 }
             )
             print(json.dumps(rows[-1], ensure_ascii=False))

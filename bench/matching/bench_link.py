@@ -117,8 +117,11 @@ def _score(links_path: Path, labels_path: Path) -> tuple[float, float, float]:
 
 def _score_in_pandas(links_path: Path, labels_path: Path) -> tuple[float, float, float]:
     """The same figures through ``evaluate`` (what ``pilhub link --eval`` runs): a check on ``_score``."""
-    links = pd.read_json(links_path, lines=True, dtype=False) if links_path.stat().st_size else pd.DataFrame(
-        columns=["record_id", "case_id", "score", "decision"])
+    links = (
+        pd.read_json(links_path, lines=True, dtype=False)
+        if links_path.stat().st_size
+        else pd.DataFrame(columns=["record_id", "case_id", "score", "decision"])
+    )
     ev = evaluate(links, read_labels(labels_path))
     return ev.precision, ev.recall, ev.review_rate
 
@@ -154,13 +157,25 @@ def main(argv: list[str] | None = None) -> int:
     for gen in [g.strip().upper() for g in args.generators.split(",") if g.strip()]:
         t = time.perf_counter()
         paths = _data(gen, args.cases, args.records, args.seed, work / gen)
-        print(f"[{gen}] generated {args.records} records × {args.cases} cases in {time.perf_counter() - t:.1f} s",
-              file=sys.stderr)
+        print(
+            f"[{gen}] generated {args.records} records × {args.cases} cases in {time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
+        )
         out = work / gen / "links_pilhub.jsonl"
         before = os.getloadavg()[0]
         status, secs, peak, err = _measure(
-            [py, str(HERE / "run_engine.py"), "--cases", str(paths["cases"]), "--records", str(paths["records"]),
-             "--out", str(out)], timeout=3600)
+            [
+                py,
+                str(HERE / "run_engine.py"),
+                "--cases",
+                str(paths["cases"]),
+                "--records",
+                str(paths["records"]),
+                "--out",
+                str(out),
+            ],
+            timeout=3600,
+        )
         run = Run("pilhub", gen, status, secs, peak, load=(before, os.getloadavg()[0]))
         if status == "ok":
             figures = _score(out, paths["labels"])
@@ -176,8 +191,19 @@ def main(argv: list[str] | None = None) -> int:
             spill = work / gen / "splink-spill"  # DuckDB's spill files; removed even if the run is killed
             before = os.getloadavg()[0]
             status, secs, peak, err = _measure(
-                [py, str(HERE / "splink_baseline.py"), str(paths["cases"]), str(paths["records"]), str(out),
-                 "--memory-limit", args.splink_memory_limit, "--temp-dir", str(spill)], timeout=args.splink_timeout)
+                [
+                    py,
+                    str(HERE / "splink_baseline.py"),
+                    str(paths["cases"]),
+                    str(paths["records"]),
+                    str(out),
+                    "--memory-limit",
+                    args.splink_memory_limit,
+                    "--temp-dir",
+                    str(spill),
+                ],
+                timeout=args.splink_timeout,
+            )
             shutil.rmtree(spill, ignore_errors=True)
             run = Run("splink-5 baseline", gen, status, secs, peak, load=(before, os.getloadavg()[0]))
             if status == "ok":
@@ -190,13 +216,16 @@ def main(argv: list[str] | None = None) -> int:
         return "—" if x is None else f"{x:.4f}"
 
     print(f"\n{args.records:,} records × {args.cases:,} cases, seed {args.seed}, {psutil.cpu_count()} cores")
-    print(f"{'system':<18} {'data':<5} {'wall s':>8} {'peak GB':>8} {'precision':>10} {'recall':>8} {'review':>8} "
-          f"{'load':>11}  status")
+    print(
+        f"{'system':<18} {'data':<5} {'wall s':>8} {'peak GB':>8} {'precision':>10} {'recall':>8} {'review':>8} "
+        f"{'load':>11}  status"
+    )
     for r in runs:
-        print(f"{r.system:<18} {r.generator:<5} {r.seconds:8.1f} {r.peak_gb:8.2f} {f(r.precision):>10} "
-              f"{f(r.recall):>8} {f(r.review_rate):>8} {r.load[0]:5.2f}→{r.load[1]:<5.2f}  {r.status}")
-    print("load: 1-minute load average before → after each run (the machine has "
-          f"{psutil.cpu_count()} cores)")
+        print(
+            f"{r.system:<18} {r.generator:<5} {r.seconds:8.1f} {r.peak_gb:8.2f} {f(r.precision):>10} "
+            f"{f(r.recall):>8} {f(r.review_rate):>8} {r.load[0]:5.2f}→{r.load[1]:<5.2f}  {r.status}"
+        )
+    print(f"load: 1-minute load average before → after each run (the machine has {psutil.cpu_count()} cores)")
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in runs], indent=2), encoding="utf-8")
     return 0

@@ -58,8 +58,15 @@ def _homophones(names: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def add_noise(records: list[dict], seed: int, typo_rate: float = 0.10, homophone_rate: float = 0.08) -> dict[str, int]:
-    """Typos and homophones in place; returns how many of each were made."""
+def add_noise(
+    records: list[dict],
+    seed: int,
+    typo_rate: float = 0.10,
+    homophone_rate: float = 0.08,
+    touched: dict[str, set[str]] | None = None,
+) -> dict[str, int]:
+    """Typos and homophones in place; returns how many of each were made (``touched``: which record ids)."""
+    touched = touched if touched is not None else {}
     rng = random.Random(seed * 7919 + 3)
     names = [r["party_name"] for r in records if r.get("party_name")]
     sound_alike = _homophones(names)
@@ -69,11 +76,13 @@ def add_noise(records: list[dict], seed: int, typo_rate: float = 0.10, homophone
         if code and len(code) == 18 and rng.random() < typo_rate:
             rec["credit_code"] = _substitute(code, CREDIT_CHARSET, rng)
             counts["credit_typos"] += 1
+            touched.setdefault("credit_typos", set()).add(rec["record_id"])
         idno = rec.get("id_number")
         if idno and len(idno) == 18 and rng.random() < typo_rate:
             i = rng.randrange(17)  # a digit of the body; the check character is computed from them
             rec["id_number"] = idno[:i] + rng.choice([d for d in "0123456789" if d != idno[i]]) + idno[i + 1 :]
             counts["id_typos"] += 1
+            touched.setdefault("id_typos", set()).add(rec["record_id"])
         name = rec.get("party_name") or ""
         if any(m in name for m in COMPANY_MARKERS) and rng.random() < homophone_rate:
             spots = [i for i, ch in enumerate(name) if ch in sound_alike]
@@ -81,6 +90,7 @@ def add_noise(records: list[dict], seed: int, typo_rate: float = 0.10, homophone
                 i = rng.choice(spots)
                 rec["party_name"] = name[:i] + rng.choice(sound_alike[name[i]]) + name[i + 1 :]
                 counts["homophone_names"] += 1
+                touched.setdefault("homophone_names", set()).add(rec["record_id"])
     return counts
 
 

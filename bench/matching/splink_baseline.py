@@ -37,19 +37,33 @@ def _frames(cases_path: Path, records_path: Path) -> tuple[pd.DataFrame, pd.Data
             if c.get("agency"):
                 parties.append({"name": c["agency"], "kind": "agency"})
             for p in parties:
-                rows.append({
-                    "case_id": c["case_id"], "name": (p.get("name") or "").strip() or None,
-                    "credit_code": p.get("credit_code"), "id_number": p.get("id_number"),
-                    "address": p.get("address"), "region_code": str(c.get("region_code") or "") or None,
-                    "doc_number": docs[0] if docs else None, "court_case_number": courts[0] if courts else None,
-                })
+                rows.append(
+                    {
+                        "case_id": c["case_id"],
+                        "name": (p.get("name") or "").strip() or None,
+                        "credit_code": p.get("credit_code"),
+                        "id_number": p.get("id_number"),
+                        "address": p.get("address"),
+                        "region_code": str(c.get("region_code") or "") or None,
+                        "doc_number": docs[0] if docs else None,
+                        "court_case_number": courts[0] if courts else None,
+                    }
+                )
     left = pd.DataFrame(rows)
     left.insert(0, "unique_id", range(len(left)))
     right = pd.read_json(records_path, lines=True, dtype=False)
     right = right.rename(columns={"party_name": "name"})
     right["unique_id"] = range(len(right))
-    cols = ["unique_id", "name", "credit_code", "id_number", "address", "region_code", "doc_number",
-            "court_case_number"]
+    cols = [
+        "unique_id",
+        "name",
+        "credit_code",
+        "id_number",
+        "address",
+        "region_code",
+        "doc_number",
+        "court_case_number",
+    ]
     for col in cols:
         if col not in right:
             right[col] = None

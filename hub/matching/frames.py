@@ -26,7 +26,7 @@ from hub.matching.identifiers import (
     typo_masks,
     valid_credit_codes,
 )
-from hub.matching.normalise import Gazetteer, name_parts, parse_addresses, region_levels
+from hub.matching.normalise import Gazetteer, name_parts, parse_addresses, region_levels, same_sounding_as_one
 from hub.matching.truth import DOMAIN_SOURCES, SOURCES, domain_compatibility_matrix
 
 KINDS: tuple[str, ...] = ("company", "person", "agency")
@@ -269,7 +269,7 @@ def prepare(cases: pa.Table, records: pa.Table, id_key: bytes) -> Prepared:
     null_core = pc.is_null(u_core)
     u_sound = pc.if_else(null_core, pa.scalar(None, pa.string()), u_sound)
     u_shape = pc.if_else(null_core, pa.scalar(None, pa.string()), u_shape)
-    u_branch = pc.if_else(null_core, pa.scalar(None, pa.string()), parts.branch)
+    u_branch = pc.if_else(null_core, pa.scalar(None, pa.string()), same_sounding_as_one(parts.branch))
 
     codes_rec: dict[str, np.ndarray] = {}
     codes_par: dict[str, np.ndarray] = {}

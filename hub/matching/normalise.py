@@ -381,6 +381,7 @@ def _strip_branch(names: pa.Array, gazetteer: Gazetteer) -> tuple[pa.Array, pa.A
     before it. Its key is the first two characters without an administrative suffix (西湖区 → 西湖),
     so 鄱阳分公司, 鄱阳县分公司 and 鄱阳县分厂 agree.
     """
+    names = _canonical_branch_tails(names)
     places = "|".join(re.escape(p) for p in gazetteer.places)
     by_place = _extract(names, rf"(?P<v>{places}){_BRANCH_TAIL}") if places else pa.nulls(len(names), pa.string())
     after_form = _extract(names, rf"(?:公司|厂|\))(?P<v>\p{{Han}}{{1,5}}?){_BRANCH_TAIL}")
@@ -397,6 +398,37 @@ def _strip_branch(names: pa.Array, gazetteer: Gazetteer) -> tuple[pa.Array, pa.A
     return rest, branch
 
 
+_BRANCH_WORDS = ("分公司", "分厂", "分店")
+_BRANCH_KEY_RE: re.Pattern[str] | None = None
+
+
+def _canonical_branch_tails(names: pa.Array) -> pa.Array:
+    """分贡司, 份公司, 分场 (a homophone or shape-alike slip of 分公司 / 分厂) written as the word itself.
+
+    Found on character keys, at the end of the name or before a closing bracket, so the branch is still
+    recognised as a branch and its locality read; other characters are left as written.
+    """
+    global _BRANCH_KEY_RE
+    if _BRANCH_KEY_RE is None:
+        keys = char_key(list(_BRANCH_WORDS))
+        _BRANCH_KEY_RE = re.compile("(" + "|".join(re.escape(k) for k in keys) + r")\)?$")
+    canon = dict(zip(char_key(list(_BRANCH_WORDS)), _BRANCH_WORDS, strict=True))
+    values = names.to_pylist()
+    candidates = [v for v in set(values) if v and len(v) >= 3]
+    fixed: dict[str, str] = {}
+    for value, key in zip(candidates, char_key(candidates), strict=True):
+        m = _BRANCH_KEY_RE.search(key)
+        if m is None:
+            continue
+        word = canon[m.group(1)]
+        start = m.start(1)
+        if value[start : start + len(word)] != word:
+            fixed[value] = value[:start] + word + value[start + len(word) :]
+    if not fixed:
+        return names
+    return pa.array([fixed.get(v, v) if v else v for v in values], pa.string())
+
+
 def _cut_tail(names: pa.Array, loc: pa.Array) -> pa.Array:
     """``names`` up to where ``loc`` + 分公司 starts (per row; loc may be null)."""
     has = np.flatnonzero(pc.fill_null(pc.greater(pc.utf8_length(loc), 0), False).to_numpy(zero_copy_only=False))
@@ -409,6 +441,19 @@ def _cut_tail(names: pa.Array, loc: pa.Array) -> pa.Array:
         j = n.rfind(lc) if n else -1
         out[i] = n[:j].rstrip("(") if j > 0 else n
     return pa.array(out, pa.string())
+
+
+def same_sounding_as_one(values: pa.Array) -> pa.Array:
+    """Values whose character keys agree written one way (the first seen): 湖口 mistyped 胡口 is still the
+    湖口 branch — a homophone or shape-alike slip of a branch locality must not read as "another branch",
+    which the truth rule vetoes. Empty and null values are kept."""
+    written = values.to_pylist()
+    distinct = sorted({v for v in written if v})
+    if not distinct:
+        return values
+    first: dict[str, str] = {}
+    one = {v: first.setdefault(k, v) for v, k in zip(distinct, char_key(distinct), strict=True)}
+    return pa.array([one.get(v, v) if v else v for v in written], pa.string())
 
 
 def char_key(values: list[str]) -> list[str]:
