@@ -405,8 +405,9 @@ _BRANCH_KEY_RE: re.Pattern[str] | None = None
 def _canonical_branch_tails(names: pa.Array) -> pa.Array:
     """分贡司, 份公司, 分场 (a homophone or shape-alike slip of 分公司 / 分厂) written as the word itself.
 
-    Found on character keys, at the end of the name or before a closing bracket, so the branch is still
-    recognised as a branch and its locality read; other characters are left as written.
+    Found on character keys, at the end of the name or before a closing bracket, and only where 分 is
+    written 分 or 份 (米粉店 stays a shop), so the branch is still recognised as a branch and its locality
+    read; other characters are left as written.
     """
     global _BRANCH_KEY_RE
     if _BRANCH_KEY_RE is None:
@@ -422,6 +423,9 @@ def _canonical_branch_tails(names: pa.Array) -> pa.Array:
             continue
         word = canon[m.group(1)]
         start = m.start(1)
+        # 分 itself written as 分 or 份: 米粉店 is a rice-noodle shop, not a branch (粉店 has the key of 分店)
+        if value[start] not in "分份":
+            continue
         if value[start : start + len(word)] != word:
             fixed[value] = value[:start] + word + value[start + len(word) :]
     if not fixed:
