@@ -77,6 +77,12 @@ class RuleSource(_Strict):
     article: str | None = Field(default=None, max_length=60, description="条款，如 第二十一条第二款")
     article_verified: bool = True
     text: str | None = Field(default=None, max_length=2000, description="条文原文 / the provision's own words")
+    text_checked_against: str | None = Field(
+        default=None,
+        max_length=300,
+        description="条文文字核对所依据的公开文本（网址）；为空表示引文未经核对 / where the quoted words were compared "
+        "with a published text (URL); empty: the quotation is not verified",
+    )
 
 
 class Rule(_Strict):
@@ -172,6 +178,7 @@ class Rule(_Strict):
             "effective_from": self.effective_from.isoformat(),
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             "article_verified": self.source.article_verified,
+            "text_checked_against": self.source.text_checked_against,
         }
 
 
