@@ -54,7 +54,7 @@ from hub import audit
 from hub.audit import digest
 from hub.store.models import Case, Recommendation, SlaEvent
 from sla.calendar import OfficialCalendar, default_calendar
-from sla.periods import DualDeadline, Period, PeriodUnit, compute_both, is_on_time
+from sla.periods import DualDeadline, Period, PeriodUnit, compute_both, compute_suspended, is_on_time
 from sla.rules import RuleSet, shipped_rules
 
 __all__ = [
@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 #: Bump when a derivation rule changes: every case is then re-derived by the next sweep.
-RULES_VERSION = "2026-12-rules-by-place-and-date-2"
+RULES_VERSION = "2026-12-suspension-moves-off-rest-days-3"
 
 #: Periods of this many days or fewer take the short reminder offsets (15-day urgent replies: 3 days).
 SHORT_PERIOD_MAX_DAYS = 15
@@ -396,32 +396,49 @@ def _suspensions(case: CaseFacts, rec: RecommendationFacts) -> list[tuple[dt.dat
 
 
 def _apply_suspension(
-    clock: DerivedClock, intervals: list[tuple[dt.date, dt.date | None]], stop_on: dt.date | None
+    clock: DerivedClock, intervals: list[tuple[dt.date, dt.date | None]], stop_on: dt.date | None,
+    cal: OfficialCalendar,
 ) -> tuple[DerivedClock, dt.date | None]:
     """中止: an objective obstacle suspends a running clock; resumption lets it run again for the rest of its
-    period (the deadline moves by the days suspended). Returns the clock with moved dates, and the day it stands
-    suspended from if not resumed (and not stopped before). An obstacle recorded after the deadline does not
-    undo a breach that already happened. ``stop_on``: when the agency's duty was met, if it was."""
-    if clock.start_on is None or clock.breach_after is None:
+    period. Returns the clock with moved dates, and the day it stands suspended from if not resumed (and not
+    stopped before). An obstacle recorded after the deadline does not undo a breach that already happened.
+    ``stop_on``: when the agency's duty was met, if it was.
+
+    The raw end of the period (a promised date: that date) moves by the days suspended, and the moved last day
+    is counted like every other deadline: off a statutory rest day to the next working day, with a range while
+    a year's notice is unknown (民法典 Art. 203; 民事诉讼法 Art. 85(3); :func:`sla.periods.compute_suspended`)."""
+    if clock.start_on is None or clock.breach_after is None or clock.deadline_official is None:
         return clock, None
+    raw_end = Period.parse(clock.period).raw_end(clock.start_on) if clock.period else clock.deadline_official
     notes: list[str] = []
-    official, weekends, after = clock.deadline_official, clock.deadline_all_weekends, clock.breach_after
+    suspended_days = 0
+    after = clock.breach_after
+    moved = None
+    suspended_from: dt.date | None = None
     for obstacle, resumed in intervals:
         if obstacle < clock.start_on or obstacle > after or (stop_on is not None and stop_on <= obstacle):
             continue
         if resumed is None:
             notes.append(f"{obstacle} 起因客观障碍中止 / suspended from {obstacle} (objective obstacle)")
-            return replace(clock, explanation={**clock.explanation, "suspension": notes}), obstacle
-        delta = dt.timedelta(days=(resumed - obstacle).days)
-        official = official + delta if official else official
-        weekends = weekends + delta if weekends else weekends
-        after = after + delta
-        notes.append(f"{obstacle} 中止，{resumed} 恢复，期限顺延 {delta.days} 日 / suspended {obstacle}, resumed "
-                     f"{resumed}: the deadline moves by {delta.days} days")
-    if not notes:
-        return clock, None
-    return replace(clock, deadline_official=official, deadline_all_weekends=weekends, breach_after=after,
-                   explanation={**clock.explanation, "suspension": notes}), None
+            suspended_from = obstacle
+            break
+        days = (resumed - obstacle).days
+        suspended_days += days
+        moved = compute_suspended(raw_end, suspended_days, cal)
+        after = moved.breach_after
+        notes.append(f"{obstacle} 中止，{resumed} 恢复，期限顺延 {days} 日 / suspended {obstacle}, resumed "
+                     f"{resumed}: the deadline moves by {days} days")
+    if moved is None:
+        if suspended_from is None:
+            return clock, None
+        return replace(clock, explanation={**clock.explanation, "suspension": notes}), suspended_from
+    explanation = {**clock.explanation, "suspension": notes, "suspended_deadline": moved.explain()}
+    if moved.calendar_missing:
+        explanation["calendar_missing_years"] = list(moved.missing_years)
+    clock = replace(clock, deadline_official=moved.official, deadline_all_weekends=moved.all_weekends,
+                    breach_after=moved.breach_after, calendar_missing=moved.calendar_missing,
+                    explanation=explanation)
+    return clock, suspended_from
 
 
 # --- reply ---------------------------------------------------------------------------------------------
@@ -566,7 +583,9 @@ def _promise_key(rec: RecommendationFacts, ordinal: int) -> str:
     return f"rectification:{rec.rec_number}" if ordinal == 1 else f"rectification:{rec.rec_number}{ORDINAL_SEPARATOR}{ordinal}"
 
 
-def _rectification_clocks(case: CaseFacts, rec: RecommendationFacts, config: DerivationConfig) -> list[DerivedClock]:
+def _rectification_clocks(
+    case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalendar, config: DerivationConfig
+) -> list[DerivedClock]:
     """One clock per promised rectification date (each promise is its own clock).
 
     A later promise made before an earlier one's date replaces it (``closed`` on the day of the new promise);
@@ -606,7 +625,7 @@ def _rectification_clocks(case: CaseFacts, rec: RecommendationFacts, config: Der
             short_period=(due - promise.effective_on).days <= SHORT_PERIOD_MAX_DAYS, explanation=explanation,
         )
         done_on = full.done_on if full is not None else None
-        clock, suspended = _apply_suspension(clock, intervals, done_on)
+        clock, suspended = _apply_suspension(clock, intervals, done_on, cal)
         assert clock.breach_after is not None
         if later is not None and (done_on is None or done_on > later.effective_on):
             new_on = later.effective_on
@@ -712,7 +731,7 @@ def _follow_up_clocks(
     def close(item: tuple[DerivedClock, Any], outcome: str | None, on: dt.date | None, note: str,
               stop_on: dt.date | None) -> None:
         clock, inputs = item
-        clock, suspended = _apply_suspension(clock, intervals, stop_on) if clock.explanation.get(
+        clock, suspended = _apply_suspension(clock, intervals, stop_on, cal) if clock.explanation.get(
             "round") == "investigation" else (clock, None)
         if outcome is not None and (suspended is None or (on is not None and on >= suspended)):
             if outcome in ("met", "met_late") and clock.breach_after is not None and on is not None:
@@ -918,7 +937,7 @@ def derive_case_clocks(
     for rec in case.recommendations:
         reply = _reply_clock(case, rec, cal, config)
         clocks.append(reply)
-        clocks.extend(_rectification_clocks(case, rec, config))
+        clocks.extend(_rectification_clocks(case, rec, cal, config))
         follow_ups, not_performing = _follow_up_clocks(case, rec, cal, config)
         clocks.extend(follow_ups)
         clocks.extend(_lawsuit_clocks(case, rec, reply, not_performing, cal, config))

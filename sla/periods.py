@@ -46,8 +46,10 @@ __all__ = [
     "PeriodError",
     "PeriodUnit",
     "Shift",
+    "SuspendedDeadline",
     "compute_both",
     "compute_deadline",
+    "compute_suspended",
     "is_on_time",
     "reply_period",
 ]
@@ -256,20 +258,110 @@ def compute_deadline(
     """
     cal = calendar if calendar is not None else default_calendar()
     raw_end = period.raw_end(start)
-    missing: set[int] = set()
-    day, shifts = _walk(cal, raw_end, policy, missing, earliest=True)
-    latest, latest_shifts = _walk(cal, raw_end, policy, missing, earliest=False)
+    day, shifts, latest, latest_shifts, missing = _settle(cal, raw_end, policy)
     return Deadline(
         start=start,
         period=period,
         policy=policy,
         raw_end=raw_end,
         date=day,
-        shifts=tuple(shifts),
+        shifts=shifts,
         calendar_missing=bool(missing),
-        missing_years=tuple(sorted(missing)),
+        missing_years=missing,
         latest=latest,
-        latest_shifts=tuple(latest_shifts) if latest != day else (),
+        latest_shifts=latest_shifts,
+    )
+
+
+def _settle(
+    cal: OfficialCalendar, raw_end: dt.date, policy: Policy
+) -> tuple[dt.date, tuple[Shift, ...], dt.date, tuple[Shift, ...], tuple[int, ...]]:
+    """The last day from a raw end (民法典 Art. 203): earliest day and its shifts, latest plausible day and its
+    shifts (empty when it is the same day), and the years whose notice is unknown. The one place every
+    deadline — a period's, or one moved by a suspension — leaves a rest day."""
+    missing: set[int] = set()
+    day, shifts = _walk(cal, raw_end, policy, missing, earliest=True)
+    latest, latest_shifts = _walk(cal, raw_end, policy, missing, earliest=False)
+    return day, tuple(shifts), latest, tuple(latest_shifts) if latest != day else (), tuple(sorted(missing))
+
+
+@dataclass(frozen=True)
+class SuspendedDeadline:
+    """A last day moved by the days a period stood suspended (中止), then counted like any other last day.
+
+    Suspension stops the period; on resumption the rest of it runs again, so its raw end moves by the days
+    suspended — and a moved raw end that is a statutory rest day moves to the first working day after it
+    (民法典 Art. 203(1); 民事诉讼法 Art. 85(3)), under both readings of make-up days, with the same range when
+    a year's notice is unknown (see :class:`Deadline`).
+    """
+
+    raw_end: dt.date
+    suspended_days: int
+    official: dt.date
+    all_weekends: dt.date
+    breach_after: dt.date
+    shifts: tuple[Shift, ...]
+    all_weekends_shifts: tuple[Shift, ...]
+    missing_years: tuple[int, ...]
+
+    @property
+    def moved_raw_end(self) -> dt.date:
+        return self.raw_end + dt.timedelta(days=self.suspended_days)
+
+    @property
+    def calendar_missing(self) -> bool:
+        return bool(self.missing_years)
+
+    def explain(self) -> list[str]:
+        """Chinese / English lines: the moved raw end, each shift off a rest day and why, the moved deadline."""
+        moved = self.moved_raw_end
+        lines = [
+            f"原期间末日 {self.raw_end}，中止 {self.suspended_days} 日，顺延后期间末日 / raw end {self.raw_end} moved by "
+            f"{self.suspended_days} days suspended to {moved}（{weekday_label(moved)}）",
+        ]
+        if self.shifts or self.all_weekends_shifts:
+            lines.append(
+                "顺延后的末日为法定休假日，再顺延至其后第一个工作日（民法典第203条；民事诉讼法第85条第3款）/ the moved "
+                "last day is a rest day, so it moves to the first working day after it (Civil Code Art. 203; Civil "
+                "Procedure Law Art. 85(3)):"
+            )
+            lines.extend(f"  顺延 / shift {s.from_date} → {s.to_date}：{s.reason}" for s in self.shifts)
+            if self.all_weekends != self.official:
+                lines.extend(f"  all-weekends 顺延 / shift {s.from_date} → {s.to_date}：{s.reason}"
+                             for s in self.all_weekends_shifts)
+        else:
+            lines.append("顺延后的末日为工作日，无需再顺延 / the moved last day is a working day: no shift")
+        lines.append(f"届满日 / Deadline: {self.official}（{weekday_label(self.official)}）24:00"
+                     + (f"；all-weekends 口径 {self.all_weekends}" if self.all_weekends != self.official else ""))
+        if self.calendar_missing:
+            years = "、".join(str(y) for y in self.missing_years)
+            lines.append(
+                f"警告：{years}年国务院节假日安排尚未录入，届满日在 {self.official} 至 {self.breach_after} 之间 / warning: "
+                f"the State Council schedule for {years} is not loaded; the deadline lies between {self.official} "
+                f"and {self.breach_after}"
+            )
+        return lines
+
+
+def compute_suspended(
+    raw_end: dt.date, suspended_days: int, calendar: OfficialCalendar | None = None
+) -> SuspendedDeadline:
+    """The deadline of a period whose raw end moves by ``suspended_days`` (中止 then 恢复), settled off rest
+    days by the same walk as :func:`compute_deadline` under both readings; ``breach_after`` the later (latest
+    plausible) of the two, as :attr:`DualDeadline.breach_after`."""
+    cal = calendar if calendar is not None else default_calendar()
+    moved = raw_end + dt.timedelta(days=suspended_days)
+    official, shifts, official_latest, _, missing_o = _settle(cal, moved, Policy.OFFICIAL)
+    weekends, w_shifts, weekends_latest, _, missing_w = _settle(cal, moved, Policy.ALL_WEEKENDS)
+    return SuspendedDeadline(
+        raw_end=raw_end,
+        suspended_days=suspended_days,
+        official=official,
+        all_weekends=weekends,
+        breach_after=max(official_latest, weekends_latest),
+        shifts=shifts,
+        all_weekends_shifts=w_shifts,
+        missing_years=tuple(sorted(set(missing_o) | set(missing_w))),
     )
 
 

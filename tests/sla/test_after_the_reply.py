@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import chinese_calendar
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -165,8 +166,74 @@ def test_an_objective_obstacle_suspends_the_follow_up_and_resumption_lets_it_run
     assert evaluate(held, D("2024-09-01"), resolved).state.value == "suspended"  # never breached while suspended
     (resumed,) = _follow_ups(EventFacts("obstacle", D("2024-06-01"), "柯检行公建〔2024〕7号", 1),
                              EventFacts("resume", D("2024-06-11"), "柯检行公建〔2024〕7号", 2), replies=partial)
-    assert plain.breach_after == D("2024-07-31") and resumed.breach_after == D("2024-08-10")  # 10 days suspended
-    assert resumed.outcome is None and evaluate(resumed, D("2024-08-11"), resolved).state.value == "breached"
+    # 10 days suspended: 07-31 + 10 = 2024-08-10, a Saturday — a rest day, so the last day is Monday 08-12
+    # (民法典 Art. 203; 民事诉讼法 Art. 85(3)), as for every other deadline
+    assert plain.breach_after == D("2024-07-31") and resumed.breach_after == D("2024-08-12")
+    assert resumed.deadline_official == resumed.deadline_all_weekends == D("2024-08-12")
+    assert resumed.outcome is None and evaluate(resumed, D("2024-08-12"), resolved).state.value != "breached"
+    assert evaluate(resumed, D("2024-08-13"), resolved).state.value == "breached"
+    assert any("民法典第203条" in line for line in resumed.explanation["suspended_deadline"])
+
+
+REC_O = "柯检行公建〔2024〕7号"
+
+
+def _promises(*events: EventFacts, due: str) -> list[Any]:
+    rec = RecommendationFacts(REC_O, D("2025-03-19"), D("2025-03-20"), False,
+                              (ReplyFacts(1, D("2025-04-15"), rectification_status="partial", rectification_due=D(due)),))
+    case = CaseFacts("KC-O-2", "admin_pre_litigation", "open", None, (rec,), events, region_code="330802")
+    return [c for c in derive_case_clocks(case, calendar=CAL) if c.kind in ("rectification", "follow_up")]
+
+
+def _held(obstacle: str, resume: str) -> tuple[EventFacts, EventFacts]:
+    return EventFacts("obstacle", D(obstacle), REC_O, 1), EventFacts("resume", D(resume), REC_O, 2)
+
+
+def test_a_deadline_moved_by_a_suspension_onto_national_day_moves_past_the_official_2025_holidays() -> None:
+    # 2025 notice (国办发明电〔2024〕12号): 国庆节、中秋节 10月1日至8日放假调休，共8天；9月28日（周日）、10月11日（周六）上班.
+    # Promised 2025-09-26 (Fri); suspended 09-02 … 09-07 = 5 days → 10-01, inside the block → Thursday 10-09.
+    # The block as the chinesecalendar package publishes it (not this project's data): 10-01 … 10-08 off, 10-09 works.
+    assert [chinese_calendar.is_workday(D(f"2025-10-{d:02d}")) for d in range(1, 12)] == [False] * 8 + [True] * 3
+    for clock in _promises(*_held("2025-09-02", "2025-09-07"), due="2025-09-26"):
+        assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (
+            D("2025-10-09"), D("2025-10-09"), D("2025-10-09")), clock.key
+        assert not clock.calendar_missing
+
+
+def test_a_deadline_moved_onto_a_make_up_saturday_shows_both_readings() -> None:
+    # Promised 2025-09-30 (Tue); suspended 09-10 … 09-21 = 11 days → Saturday 2025-10-11, a make-up working day
+    # in the official calendar: the official reading keeps it, all-weekends moves to Monday 10-13; a breach is
+    # declared only after the later date.
+    (rect, follow) = _promises(*_held("2025-09-10", "2025-09-21"), due="2025-09-30")
+    for clock in (rect, follow):
+        assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (
+            D("2025-10-11"), D("2025-10-13"), D("2025-10-13")), clock.key
+
+
+def test_a_suspension_moves_the_raw_end_of_a_period_not_its_already_shifted_last_day() -> None:
+    # Partial rectification replied 2024-04-19 with no promised date: the policy's 6 months end on Saturday
+    # 2024-10-19, so the last day is Monday 10-21. Suspended 2 days (06-03 … 06-05): the raw end moves to Monday
+    # 10-21, a working day — 10-21, not the shifted 10-21 + 2 = 10-23.
+    replies = (ReplyFacts(1, D("2024-04-19"), rectification_status="partial"),)
+    (plain,) = _follow_ups(replies=replies)
+    assert plain.breach_after == D("2024-10-21")
+    (moved,) = _follow_ups(*_held("2024-06-03", "2024-06-05"), replies=replies)
+    assert (moved.deadline_official, moved.breach_after) == (D("2024-10-21"), D("2024-10-21"))
+
+
+def test_a_deadline_moved_into_a_year_without_a_calendar_is_a_range_that_never_ends_on_a_statutory_holiday() -> None:
+    # No 2027 notice: promised 2027-01-31, suspended 01-10 … 01-15 = 5 days → 2027-02-05, 除夕 — a statutory
+    # holiday whatever the notice says (全国年节及纪念日放假办法 as amended 2024: 除夕–初三 = 02-05 … 02-08), so
+    # the earliest possible last day is Tuesday 02-09, and a breach waits for the latest plausible one.
+    assert not CAL.covers(2027)
+    rec = RecommendationFacts(REC_O, D("2026-11-02"), D("2026-11-03"), False,
+                              (ReplyFacts(1, D("2026-12-01"), rectification_due=D("2027-01-31")),))
+    case = CaseFacts("KC-O-3", "admin_pre_litigation", "open", None, (rec,), _held("2027-01-10", "2027-01-15"),
+                     region_code="330802")
+    (rect,) = [c for c in derive_case_clocks(case, calendar=CAL) if c.kind == "rectification"]
+    assert rect.calendar_missing and rect.deadline_official == D("2027-02-09")
+    assert rect.breach_after is not None and rect.breach_after > D("2027-02-09")
+    assert rect.explanation["calendar_missing_years"] == [2027]
 
 
 def test_rebound_opens_a_new_follow_up() -> None:
