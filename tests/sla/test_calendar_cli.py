@@ -145,6 +145,7 @@ def test_a_corrected_year_re_derives_its_clocks_at_the_next_daily_sweep(
     assert runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-23"]).exit_code == 0
     with factory() as s:
         assert s.scalars(select(Clock.deadline_official).where(Clock.kind == "reply")).one() == dt.date(2026, 11, 30)
+        assert s.scalars(select(Clock.start_on).where(Clock.kind == "lawsuit")).one() == dt.date(2026, 11, 30)
     # an operator correction of 2026 (a made-up rest day, for the test only) in the operator's override file
     override = tmp_path / "calendar.toml"
     override.write_text(
@@ -154,10 +155,13 @@ def test_a_corrected_year_re_derives_its_clocks_at_the_next_daily_sweep(
     monkeypatch.setenv("PILHUB_CALENDAR_FILE", str(override))
     result = runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-24", "--json"])
     assert result.exit_code == 0, result.output
-    # the reply clock, and the decision-to-sue clock that would start after it
+    # Two clocks depend on the corrected day, so two change: the reply clock (its last day 11-30 is now a rest day
+    # and moves to 12-01, 民法典 Art. 203) and the decision-to-sue clock, which starts on the day the agency counts
+    # as not performing — the reply clock's last day — so its start moves from 11-30 to 12-01 with it.
     assert json.loads(result.stdout)["recompute"]["changed"] == 2
     with factory() as s:
         assert s.scalars(select(Clock.deadline_official).where(Clock.kind == "reply")).one() == dt.date(2026, 12, 1)
+        assert s.scalars(select(Clock.start_on).where(Clock.kind == "lawsuit")).one() == dt.date(2026, 12, 1)
     # unchanged calendar: nothing more to re-derive
     again = json.loads(runner.invoke(app, ["sla", "sweep", "--as-of", "2026-11-25", "--json"]).stdout)
     assert again["recompute"]["changed"] == 0
