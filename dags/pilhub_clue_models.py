@@ -8,10 +8,10 @@ from airflow.sdk import Asset, Param, dag, task
 from hub.clues.spec import kinds_read
 from hub.orchestration.dag_docs import CLUE_MODELS
 from hub.orchestration.defaults import START, default_args, record_asset_uri
-from schemas.registry import RECORD_KINDS
+from schemas.kinds_declared import declared_kinds
 
 # the kinds the models read, and agencies' clue transfers (registered by the same run)
-_kinds = sorted({*kinds_read(tuple(RECORD_KINDS)), "agency.clue_transfer"})
+_kinds = sorted({*kinds_read(declared_kinds()), "agency.clue_transfer"})
 _assets = [Asset(record_asset_uri(kind), group="pilhub-records") for kind in _kinds]
 _schedule = _assets[0]
 for _asset in _assets[1:]:

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-MAX_PARSE_SECONDS = 0.5
+# A wall-clock budget per file on a shared two-core machine: the first file parsed pays for the modules the DAG
+# files share (the connector declarations with their record kinds), so the budget allows for that once; the
+# precise guard against heavy imports at parse time is test_dag_files_import_nothing_heavy.
+MAX_PARSE_SECONDS = 2.0
 
 
 @pytest.fixture(scope="module")

@@ -128,3 +128,12 @@ def test_farmland_cannot_exceed_the_area_and_filing_follows_the_offence() -> Non
 def test_restoration_acceptance_result_accepts_the_bureaus_wording() -> None:
     accepted = validate_record("nr.restoration_acceptance", _nr("nr.restoration_acceptance", result="验收不合格"))
     assert accepted.result == "failed" and accepted.area_mu == Decimal(9)
+
+
+def test_kinds_read_from_source_match_the_discovered_models() -> None:
+    """The DAG files list kinds without importing the models; that list must be exactly what discovery finds."""
+    from schemas.kinds_declared import declared_kinds
+    from schemas.registry import RECORD_KINDS
+
+    assert declared_kinds() == sorted(RECORD_KINDS)
+    assert "nr.land_case" in declared_kinds()
