@@ -435,6 +435,8 @@ def _apply_suspension(
     explanation = {**clock.explanation, "suspension": notes, "suspended_deadline": moved.explain()}
     if moved.calendar_missing:
         explanation["calendar_missing_years"] = list(moved.missing_years)
+    else:  # moved out of an unknown year: the range no longer applies
+        explanation.pop("calendar_missing_years", None)
     clock = replace(clock, deadline_official=moved.official, deadline_all_weekends=moved.all_weekends,
                     breach_after=moved.breach_after, calendar_missing=moved.calendar_missing,
                     explanation=explanation)

@@ -223,8 +223,10 @@ def event_cmd(
     """登记时钟所需、案件名录没有的事件 / record a dated event the case registry lacks.
 
     撤回（withdrawn）使该建议的全部时钟于当日终止、待发通知撤销；客观障碍（obstacle）中止跟进调查和整改期限，
-    恢复（resume）后继续计算。/ withdrawn ends the recommendation's clocks that day and revokes pending notices;
-    obstacle suspends the follow-up and rectification clocks (中止), resume lets them run again.
+    恢复（resume）后继续计算：期限按中止日数顺延，顺延后的末日遇法定休假日再顺延至其后第一个工作日（民法典第203条）。
+    / withdrawn ends the recommendation's clocks that day and revokes pending notices; obstacle suspends the
+    follow-up and rectification clocks (中止), resume lets them run again: the deadline moves by the days
+    suspended, and a moved last day on a rest day moves to the next working day (Civil Code Art. 203).
     """
     from hub.store import session_scope
     from sla.clocks import EventError, record_event
