@@ -36,6 +36,8 @@ def load_cmd(
     """导入单位记录文件 / load a file of records through the same pipeline as a pull.
 
     Columns are the contract's field names plus source_record_id; the hub fills the envelope.
+    Optional column source_updated_at (更新时间, e.g. 2026-12-01 09:00:00, Beijing time): a later
+    file with an older copy of a record counts it as a duplicate instead of making it current.
     Exit status: 0 every record loaded (or a duplicate); 1 some quarantined (the others are
     stored); 2 usage error or unreadable file (nothing stored).
     """

@@ -11,6 +11,11 @@ becomes a new version, the same content again is a duplicate, and
 ``received = loaded + duplicates + quarantined``. Envelope fields in the file are refused
 per record (the hub, not the file, says where a record came from).
 
+An optional column ``source_updated_at`` gives the record's update time at the agency (ISO date and
+time; without an offset it is Beijing time). Like a connector's watermark it is stored with the
+version, so a later file carrying an *older* copy of a record is counted as a duplicate instead of
+rolling the stored record back; without the column, versions follow the content alone.
+
 Records of one kind loaded from files for one agency form the stream ``file:<kind>``
 (its own source-id space; no cursor) with source system ``file``; the landing keeps the
 file's name. Quarantined file records can be replayed after a
@@ -29,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.sdk.watermark import Watermark
 from hub.ingest.incoming import Incoming
 from hub.ingest.landing import land
 from hub.ingest.loader import BatchSpec, check_records, load_batch, new_batch, schema_version_of
@@ -55,6 +61,10 @@ FILE_STREAM_PREFIX = "file:"
 FILE_SYSTEM = "file"
 #: Envelope fields the hub fills; a file that supplies them is refused record by record.
 ENVELOPE_FIELDS = frozenset(RecordEnvelope.model_fields) - {"source_record_id"}
+#: The optional column with the record's update time at the agency (not a contract field, not stored in the payload).
+UPDATED_AT_COLUMN = "source_updated_at"
+#: How that column is read: ISO text (``2026-12-01T09:00:00+08:00``, ``2026-12-01 09:00:00``); naive is Beijing time.
+_UPDATED_AT = Watermark(UPDATED_AT_COLUMN)
 _AGENCY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{1,63}$")
 _CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",
@@ -154,10 +164,22 @@ def prepare_row(raw: dict[str, Any], fetched_at: datetime, landing_pk: int | Non
                 "record has no source_record_id",
             ),
         )
+    updated = raw.get(UPDATED_AT_COLUMN)
+    cursor = None if updated is None or updated == "" else _UPDATED_AT.cursor_of(updated)
+    if cursor is None and updated not in (None, ""):
+        reasons.append(
+            Reason(
+                UPDATED_AT_COLUMN,
+                "source_updated_at.invalid",
+                f"{UPDATED_AT_COLUMN} 不是日期时间（如 2026-12-01 09:00:00 或带时区的 ISO 时间）",
+                f"{UPDATED_AT_COLUMN} is not a date and time (e.g. 2026-12-01 09:00:00, or ISO with an offset)",
+            )
+        )
     if reasons:
-        return Incoming(raw, source_id, None, fetched_at, None, None, landing_pk, reasons)
-    mapped = {k: v for k, v in raw.items() if k != "source_record_id" and v is not None and v != ""}
-    return Incoming(raw, source_id, mapped, fetched_at, None, None, landing_pk)
+        return Incoming(raw, source_id, None, fetched_at, cursor, None, landing_pk, reasons)
+    skip = ("source_record_id", UPDATED_AT_COLUMN)
+    mapped = {k: v for k, v in raw.items() if k not in skip and v is not None and v != ""}
+    return Incoming(raw, source_id, mapped, fetched_at, cursor, None, landing_pk)
 
 
 def _check_agency(session: Session, code: str) -> None:

@@ -8,7 +8,13 @@ holds (it is asserted):
   source id); changed content becomes version n+1 and version n is kept with
   ``is_current = False``;
 * **duplicates** — the same content again (same content hash as the current version,
-  or a repeat inside the batch);
+  or a repeat inside the batch), or a **stale** version: one whose source update time
+  (the stream's watermark field, stored with each version) is older than the current
+  version's — a lagging replica, a newest-first list that shifted, a backfill of an old
+  window. It is counted, its raw delivery stays landed, and the newer version stays
+  current. The same update time with other content is a new version (an agency that
+  corrects a record without touching its update time); a delivery or a stored version
+  without an update time is versioned by content alone;
 * **quarantined** — rejected by the record contract (field paths and reasons kept
   with the raw record), or the whole batch held because a blocking expectation of the
   batch suite failed.
@@ -28,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from keyword import iskeyword
 from operator import itemgetter
 from typing import Any
@@ -360,6 +366,8 @@ class BatchOutcome:
     warnings: list[Any] = field(default_factory=list)
     superseded: int = 0
     quarantine_ids: list[int] = field(default_factory=list)
+    #: Of ``duplicates``: deliveries older (by source update time) than the version they met.
+    stale: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -483,6 +491,7 @@ def load_batch(
             # the same content again, or an older version read after a newer one (a record updated
             # while the list was walked, met again on a later page or walk): not the current content
             outcome.duplicates += 1
+            outcome.stale += seq[-1].chash != entry.chash
         else:
             seq.append(entry)
             latest[sid] = position
@@ -591,6 +600,7 @@ def load_batch(
             "cursor_before": spec.cursor_before,
             "cursor_after": outcome.cursor_after,
             **{k: v for k, v in outcome.as_dict().items() if k != "batch"},
+            "stale": outcome.stale,
         },
     )
     return outcome
@@ -617,8 +627,9 @@ def _lock_stream(session: Session, agency_code: str, stream: str) -> ConnectorSt
 
 def _current_versions(
     session: Session, spec: BatchSpec, sequences: dict[str, list[Valid]]
-) -> dict[str, tuple[int, str, int]]:
-    """Source id → (row id, content hash, version) of the current version, for the batch's ids that have one.
+) -> dict[str, tuple[int, str, int, str | None]]:
+    """Source id → (row id, content hash, version, source update time) of the current version, for the
+    batch's ids that have one.
 
     Two ways to the same rows: looking the ids up in the unique index (``IN``, 5,000 at a
     time — ≈1.5 µs an id on SQLite), or, when the stream holds no more rows than twice the
@@ -628,18 +639,18 @@ def _current_versions(
     params: dict[str, Any] = {"agency": spec.agency_code, "stream": spec.stream}
     limit = 2 * len(sequences) + 1
     held = session.execute(_STREAM_ROWS, {**params, "limit": limit}).scalar_one()
-    current: dict[str, tuple[int, str, int]] = {}
+    current: dict[str, tuple[int, str, int, str | None]] = {}
     if held < limit:
         if held:
-            for pk, sid, chash, ver in session.execute(_STREAM_CURRENT, params):
+            for pk, sid, chash, ver, updated in session.execute(_STREAM_CURRENT, params):
                 if sid in sequences:
-                    current[sid] = (pk, chash, ver)
+                    current[sid] = (pk, chash, ver, updated)
         return current
     ids = list(sequences)
     for start in range(0, len(ids), _LOOKUP_CHUNK):
         params["ids"] = ids[start : start + _LOOKUP_CHUNK]
-        for pk, sid, chash, ver in session.execute(_CURRENT_VERSIONS, params):
-            current[sid] = (pk, chash, ver)
+        for pk, sid, chash, ver, updated in session.execute(_CURRENT_VERSIONS, params):
+            current[sid] = (pk, chash, ver, updated)
     return current
 
 
@@ -652,7 +663,11 @@ _STREAM_ROWS = select(func.count()).select_from(
 )
 #: The current versions of every source id of a stream.
 _STREAM_CURRENT = select(
-    AgencyRecord.id, AgencyRecord.source_id, AgencyRecord.content_hash, AgencyRecord.version
+    AgencyRecord.id,
+    AgencyRecord.source_id,
+    AgencyRecord.content_hash,
+    AgencyRecord.version,
+    AgencyRecord.source_update_time,
 ).where(
     AgencyRecord.agency_code == bindparam("agency"),
     AgencyRecord.stream == bindparam("stream"),
@@ -661,7 +676,11 @@ _STREAM_CURRENT = select(
 #: The current versions of a chunk of source ids. One statement, compiled once (SQLAlchemy's cache):
 #: the ids go in as one expanding parameter, not as thousands of literals coerced one by one.
 _CURRENT_VERSIONS = select(
-    AgencyRecord.id, AgencyRecord.source_id, AgencyRecord.content_hash, AgencyRecord.version
+    AgencyRecord.id,
+    AgencyRecord.source_id,
+    AgencyRecord.content_hash,
+    AgencyRecord.version,
+    AgencyRecord.source_update_time,
 ).where(
     AgencyRecord.agency_code == bindparam("agency"),
     AgencyRecord.stream == bindparam("stream"),
@@ -677,7 +696,12 @@ def _store_versions(
     sequences: dict[str, list[Valid]],
     outcome: BatchOutcome,
 ) -> set[str]:
-    """Insert new and changed records as new versions; count unchanged ones as duplicates.
+    """Insert new and changed records as new versions; count unchanged and stale ones as duplicates.
+
+    A delivery is stale when its source update time is older than the current version's (both
+    known): it is counted as a duplicate and the current version stays current — an agency
+    serving an old copy must not roll the store back. Equal update times with other content
+    make a new version (the agency changed the record without moving its update time).
 
     :func:`_current_versions` finds the current versions, one ``UPDATE`` per 500
     retires the changed ones, and the new rows go in as one multi-row insert: no ORM object
@@ -692,10 +716,19 @@ def _store_versions(
         existing = current.get(sid)
         next_version = 1
         if existing is not None:
-            if seq[0].chash == existing[1]:
-                outcome.duplicates += 1
-                seq = seq[1:]
-            next_version = existing[2] + 1
+            _, held_hash, held_version, held_time = existing
+            skip = 0
+            for entry in seq:  # the batch's versions of the id, oldest first
+                if entry.chash == held_hash:
+                    outcome.duplicates += 1
+                elif _older(entry.item.cursor, held_time):
+                    outcome.duplicates += 1
+                    outcome.stale += 1
+                else:
+                    break
+                skip += 1
+            seq = seq[skip:]
+            next_version = held_version + 1
             if seq:
                 retire.append(existing[0])
         last = len(seq) - 1
@@ -749,6 +782,7 @@ def _insert_records(
                     entry.item.landing_pk,
                     fetched_text(entry.item.fetched_at),
                     loaded_text,
+                    entry.item.cursor,
                 )
                 for (sid, ver, is_current, entry), personal in zip(planned, sealed, strict=True)
             ],
@@ -771,6 +805,7 @@ def _insert_records(
                 "landing_id": entry.item.landing_pk,
                 "fetched_at": entry.item.fetched_at,
                 "loaded_at": loaded_at,
+                "source_update_time": entry.item.cursor,
             }
             for (sid, ver, is_current, entry), personal in zip(planned, sealed, strict=True)
         ],
@@ -792,6 +827,7 @@ _INSERT_COLUMNS = (
     "landing_id",
     "fetched_at",
     "loaded_at",
+    "source_update_time",
 )
 
 
@@ -941,8 +977,28 @@ def _supersede(session: Session, spec: BatchSpec, settled: set[str], batch_pk: i
 
 
 def _older(cursor: str | None, than: str | None) -> bool:
-    """Whether update time ``cursor`` is before ``than`` (both known; same text form per stream)."""
-    return cursor is not None and than is not None and cursor < than
+    """Whether source update time ``cursor`` is before ``than`` (``False`` unless both are known).
+
+    Watermark times are ISO text with their offset: compared as instants, so a stream whose
+    declared zone changed between pulls still compares correctly. Two texts that are not both
+    offset-aware (or not both naive) ISO times — a raw cursor field — are compared as text,
+    as the stream's cursor is.
+    """
+    if cursor is None or than is None or cursor == than:
+        return False
+    a, b = _instant(cursor), _instant(than)
+    if a is not None and b is not None and (a.tzinfo is None) == (b.tzinfo is None):
+        return a < b
+    return cursor < than
+
+
+@lru_cache(maxsize=65536)
+def _instant(text: str) -> datetime | None:
+    """An ISO date/time text as a datetime (aware if it carries an offset), ``None`` if it is not one."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _cursor_after(

@@ -218,6 +218,10 @@ class AgencyRecord(Base):
     landing_id: Mapped[int | None] = mapped_column(BigId)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The source's update time of this version (the stream's watermark field as ISO text with its offset,
+    #: or the raw cursor-field text of a stream without a declared zone); ``None`` where the source gives none.
+    #: A later delivery older than the current version's is stale: counted as a duplicate, never made current.
+    source_update_time: Mapped[str | None] = mapped_column(String(200))
 
 
 class RecordLink(Base):

@@ -176,8 +176,11 @@ def test_current_versions_by_lookup_and_by_scan_agree(sqlite_url, monkeypatch):
         many = few | {f"NEW-{n}": [receipt(n)] for n in range(40)}  # 49 ids: the stream is scanned once
         scanned = loader._current_versions(session, spec(), many)
     assert looked_up == scanned
-    assert {sid: ver for sid, (_, _, ver) in scanned.items()} == {
+    assert {sid: ver for sid, (_, _, ver, _) in scanned.items()} == {
         f"SD-{n:03d}": (2 if 20 <= n < 25 else 1) for n in range(18, 26)
+    }
+    assert {sid: updated for sid, (*_, updated) in scanned.items()} == {  # each version's source update time
+        f"SD-{n:03d}": receipt(n).cursor for n in range(18, 26)
     }
     with factory() as session:  # a stream with nothing yet: one count, nothing else
         assert loader._current_versions(session, spec(stream="other"), many) == {}

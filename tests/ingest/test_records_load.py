@@ -173,3 +173,38 @@ def test_quarantined_file_records_can_be_replayed(store, tmp_path: Path) -> None
     assert code == 1 and report["quarantine_ids"]
     replayed = runner.invoke(app, ["quarantine", "replay", str(report["quarantine_ids"][0])])
     assert replayed.exit_code == 1 and "still_held" in replayed.stdout  # still an impossible date, and it says so
+
+
+def test_a_file_with_an_older_copy_of_a_record_leaves_the_newer_version_current(store, tmp_path: Path) -> None:
+    """A workbook re-sent from an old export: rows whose source_updated_at is older than the stored version's
+    are duplicates; a row with an unreadable time is quarantined with the column named."""
+    newer = {
+        **RECEIPT,
+        "source_record_id": "SD-9",
+        "received_date": "2018-03-12",
+        "source_updated_at": "2026-12-01 09:00:00",
+    }
+    first = tmp_path / "newer.jsonl"
+    first.write_text(json.dumps(newer, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, out = _load("agency.receipt", str(first), "--agency", AGENCY)
+    assert (code, out["loaded"], out["duplicates"]) == (0, 1, 0)
+
+    older = {**newer, "received_date": "2018-03-10", "source_updated_at": "2026-11-30T18:00:00+08:00"}
+    bad_time = {**RECEIPT, "source_record_id": "SD-10", "source_updated_at": "上周三"}
+    second = tmp_path / "older.jsonl"
+    second.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (older, bad_time)) + "\n", encoding="utf-8")
+    code, out = _load("agency.receipt", str(second), "--agency", AGENCY)
+    assert (code, out["received"], out["loaded"], out["duplicates"], out["quarantined"]) == (1, 2, 0, 1, 1)
+    assert [(e["line"], e["field"], e["code"]) for e in out["errors"]] == [
+        (2, "source_updated_at", "source_updated_at.invalid")
+    ]
+    with store() as session:
+        rows = session.execute(
+            select(AgencyRecord.version, AgencyRecord.is_current, AgencyRecord.payload, AgencyRecord.source_update_time)
+            .where(AgencyRecord.source_id == "SD-9")
+            .order_by(AgencyRecord.version)
+        ).all()
+    assert [(v, cur, p["received_date"], t) for v, cur, p, t in rows] == [
+        (1, True, "2018-03-12", "2026-12-01T09:00:00+08:00")
+    ]
+    assert "source_updated_at" not in rows[0][2]  # not a contract field: kept beside the payload, not in it
