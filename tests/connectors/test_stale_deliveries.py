@@ -7,6 +7,7 @@ must be counted as a duplicate, not rolled back into the current version.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -71,3 +72,53 @@ def test_a_backfill_serving_an_old_version_leaves_the_newer_one_current(water, s
             )
         ).one()
     assert current[0] == 2 and current[1]["received_date"] == old["received"]
+
+
+def test_a_lagging_replica_of_the_natural_resources_gateway_does_not_roll_a_case_back(store_url, fast_policy):
+    """A watermark stream (更新时间, ``%Y-%m-%d %H:%M:%S`` Beijing time, newest first): the stored update time is
+    the normalised one, and a backfill served by a replica without the bureau's latest update is stale."""
+    from hub.ingest.canonical import raw_payload_hash
+
+    with (
+        start_sandbox(systems=["natural_resources"], scale=1, retry_after="0.01") as gateway,
+        sandbox_env(gateway),
+    ):
+        system = gateway.system("natural_resources")
+        live = system.live["land_cases"]
+        rid = sorted(live)[0]
+        old = dict(live[rid])
+        factory = make_factory(store_url)
+        pull("natural_resources", stream="land_cases", factory=factory, policy=fast_policy)
+
+        newer = {
+            **old,
+            "案件状态": "已结案" if old.get("案件状态") != "已结案" else "立案",
+            "更新时间": "2026-12-04 10:00:00",
+        }
+        live[rid] = newer  # the bureau closes the case
+        update = pull("natural_resources", stream="land_cases", factory=factory, policy=fast_policy).streams[0]
+        assert (update.status, update.loaded) == ("loaded", 1)
+
+        live[rid] = old  # a replica that missed the update answers the backfill of the whole range
+        backfill = pull(
+            "natural_resources",
+            stream="land_cases",
+            since="2000-01-01T00:00:00+08:00",
+            factory=factory,
+            policy=fast_policy,
+        ).streams[0]
+        assert backfill.status == "loaded" and backfill.loaded == 0
+        assert backfill.duplicates == backfill.fetched == len(live)
+        with factory() as session:
+            rows = session.execute(
+                select(
+                    AgencyRecord.version, AgencyRecord.is_current, AgencyRecord.payload, AgencyRecord.source_update_time
+                )
+                .where(AgencyRecord.stream == "land_cases", AgencyRecord.source_id == rid)
+                .order_by(AgencyRecord.version)
+            ).all()
+    assert [(v, cur, t) for v, cur, _, t in rows] == [
+        (1, False, rows[0][3]),
+        (2, True, "2026-12-04T10:00:00+08:00"),  # the agency's naive Beijing time, stored with its offset
+    ]
+    assert rows[1][2]["payload_hash"] == raw_payload_hash(json.loads(json.dumps(newer, ensure_ascii=False)))
