@@ -151,17 +151,49 @@ def _rules_digest() -> str:
     return derivation_config(load_policy()).digest
 
 
+#: PostgreSQL backends opened by this process (same host): their CPU time is read from ``/proc`` after each run.
+_BACKENDS: set[int] = set()
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _remember_backend(dbapi_conn: Any, _record: Any) -> None:
+    if "psycopg" in type(dbapi_conn).__module__:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            _BACKENDS.add(int(cur.fetchone()[0]))
+
+
+def _backend_cpu() -> float:
+    """CPU seconds (user + system) of this process's PostgreSQL backends so far — parallel workers, short-lived
+    processes of their own, are not counted (the figure is a lower bound of the server's CPU)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in list(_BACKENDS):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # closed, or another host
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def set_based(url: str, as_of: dt.date, policy: EscalationPolicy | None = None) -> dict[str, Any]:
-    """``sla.sweep.sweep`` — what ``pilhub sla sweep`` runs — with its own step timings."""
+    """``sla.sweep.sweep`` — what ``pilhub sla sweep`` runs — with its own step timings, and CPU: this process
+    (the Python side, row tags included) and its PostgreSQL backends (parallel workers not counted)."""
     factory = open_store(url)
     load = os.getloadavg()[0]
+    cpu0, server0 = time.process_time(), _backend_cpu()
     report = sweep(factory, as_of=as_of, policy=policy or load_policy(), actor="bench")
+    cpu, server = time.process_time() - cpu0, _backend_cpu() - server0
     t = report.timings
     return {
         "recompute (change scan)": t["recompute"],
         f"evaluate + enqueue ({report.evaluation.mode})": t["evaluate_and_enqueue"],
         "counts and warnings": t["report"],
         "total": t["total"],
+        "CPU: Python (this process)": cpu,
+        "CPU: PostgreSQL backends": server,
         "_clocks evaluated": report.evaluation.evaluated,
         "_states changed": report.evaluation.states_changed,
         "_escalations": sum(report.enqueued.values()),

@@ -798,10 +798,11 @@ def evaluate_clocks(
             params["last"] = last.as_of if sql.pg else last.as_of.isoformat()
             newly = f"(u.due_on > {sql.date('last')} OR u.recheck = 1 OR u.fresh = 1)"
         apply = _apply_pg if sql.pg else _apply_sqlite
+        last_id = integrity.last_escalation_id(conn)  # this run's escalations come above it (read by a range)
         report.evaluated, report.states_changed, report.enqueued, report.messages = apply(
             sql, _evaluated(sql, slots, work), work, slots, newly, params
         )
-        copies, copy_messages = _enqueue_copies(session, policy, directory, now, as_of)
+        copies, copy_messages = _enqueue_copies(session, policy, directory, now, as_of, last_id)
         report.copies, report.messages = sum(copies.values()), report.messages + copy_messages
         for level, n in copies.items():  # copies are escalations of their level like any other
             report.enqueued[level] = report.enqueued.get(level, 0) + n
@@ -824,7 +825,7 @@ def evaluate_clocks(
 
 
 def _enqueue_copies(
-    session: Session, policy: EscalationPolicy, directory: Directory, now: dt.datetime, as_of: dt.date
+    session: Session, policy: EscalationPolicy, directory: Directory, now: dt.datetime, as_of: dt.date, after_id: int
 ) -> tuple[dict[int, int], int]:
     """Copies of this run's notices for the bodies each recommendation was copied to (抄送, seed 003 §三(四)).
 
@@ -833,7 +834,8 @@ def _enqueue_copies(
     A body already addressed by that level (e.g. the people's congress at level 4) gets no second copy; a
     supervisory commission never gets one (only a confirmed proposal reaches it); a name the agency registry does
     not know goes to the operator, named. Few rows: only recommendations with ``copied_to`` and escalations of this
-    run are read.
+    run are read — found by a range of their ids (above ``after_id``, read before the run's insert) on the primary
+    key, not by their enqueue time, which no index covers (an index on it would be written for every escalation).
     """
     levels = tuple(policy.copied_to.levels)
     if not levels:
@@ -844,7 +846,7 @@ def _enqueue_copies(
         .join(Clock, Clock.id == Escalation.clock_pk)
         .join(Recommendation, Recommendation.id == Clock.recommendation_pk)
         .join(Case, Case.id == Clock.case_pk)
-        .where(Escalation.enqueued_at == now, Escalation.level.in_(levels),
+        .where(Escalation.id > after_id, Escalation.enqueued_at == now, Escalation.level.in_(levels),
                Escalation.recipient.not_like(f"{COPIED_PREFIX}%"))
     ).all()
     # one row per (clock, level) with a non-empty copied_to (no DISTINCT: PostgreSQL cannot compare JSON)
@@ -979,32 +981,44 @@ def _apply_pg(
         conn.exec_driver_sql("SET LOCAL enable_nestloop = on")
     conn.exec_driver_sql("ANALYZE sla_ev")
     evaluated_n = conn.execute(text(f"SELECT COUNT(*) FROM clocks c WHERE {work}"), params).scalar_one()
+    # Keyed tags of the new state, level and next check day, computed here for exactly the clocks to write (the
+    # key never reaches the database) and written by the same UPDATE as the values: no second pass.
+    changed_rows = conn.execute(text(f"SELECT ev.id, ev.state, ev.level, ev.next_check_on FROM sla_ev ev WHERE {changed}"))
+    integrity.load_tags(conn, "sla_ctag", integrity.tag_rows("clocks", changed_rows, integrity.STATE_FIELDS))
     updated = conn.execute(text(f"""
-        UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on
-        FROM sla_ev ev
+        UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on, state_tags = t.tags
+        FROM sla_ev ev JOIN sla_ctag t ON t.pk = ev.id
         WHERE clocks.ctid = ANY(ARRAY(SELECT tid FROM sla_ev ev WHERE {changed})) AND clocks.ctid = ev.tid
           AND ({changed})
     """)).rowcount
-    integrity.seal_clock_states(conn, f"SELECT ev.id FROM sla_ev ev WHERE {changed}")  # keyed tags, same transaction
     sequence = conn.execute(text("SELECT CAST(CAST(pg_get_serial_sequence('escalations', 'id') AS regclass) "
                                  "AS oid)")).scalar_one()
     active = f"({_active(slots, 'sla_ev')})"
-    last_id = integrity.last_escalation_id(conn)  # the escalations this run adds are above it (row tags below)
+    # The escalations due, their ids drawn in key order, kept for this transaction: their tags are computed from
+    # these rows and inserted with them.
+    due_n = conn.execute(_t(f"""
+        CREATE TEMP TABLE sla_new ON COMMIT DROP AS
+        SELECT nextval(CAST({int(sequence)} AS regclass)) AS id, x.*
+        FROM ({_due(sql, newly, active)} ORDER BY 1, 2, 5) x
+    """), params).rowcount
+    if not due_n:
+        return int(evaluated_n), max(int(updated), 0), {}, 0
+    conn.exec_driver_sql("ANALYZE sla_new")
+    new_rows = conn.execute(text("SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on "
+                                 "FROM sla_new u JOIN sla_lvl l ON l.lid = u.lid"))
+    integrity.load_tags(conn, "sla_etag", integrity.tag_rows("escalations", new_rows, integrity.FIELDS["escalations"]))
     messages, by_level = conn.execute(_t(f"""
-        WITH due AS MATERIALIZED (
-            SELECT nextval(CAST({int(sequence)} AS regclass)) AS id, x.*
-            FROM ({_due(sql, newly, active)} ORDER BY 1, 2, 5) x
-        ),
-        es AS (
-            INSERT INTO escalations (id, clock_pk, level, level_name, recipient, due_on, enqueued_at)
-            SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now
-            FROM due u JOIN sla_lvl l ON l.lid = u.lid
+        WITH es AS (
+            INSERT INTO escalations (id, clock_pk, level, level_name, recipient, due_on, enqueued_at, row_tags)
+            SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now, t.tags
+            FROM sla_new u JOIN sla_lvl l ON l.lid = u.lid JOIN sla_etag t ON t.pk = u.id
+            ORDER BY u.id
             RETURNING level
         ),
         msg AS (
             INSERT INTO outbox ({_OUTBOX_COLUMNS})
             SELECT {_message("u.id")}
-            FROM due u JOIN sla_dir dir ON dir.route_key = u.route_key
+            FROM sla_new u JOIN sla_dir dir ON dir.route_key = u.route_key
                  JOIN sla_lvl l ON l.lid = u.lid JOIN sla_rcpt rc ON rc.rid = u.rid
             RETURNING 1
         )
@@ -1012,8 +1026,6 @@ def _apply_pg(
                (SELECT string_agg(level || ':' || n, ',') FROM (SELECT level, COUNT(*) AS n FROM es GROUP BY level) g)
     """), params).one()
     enqueued = {int(k): int(v) for k, v in (part.split(":") for part in by_level.split(","))} if by_level else {}
-    if by_level:
-        integrity.seal_escalations(conn, params["now"], after_id=last_id)
     return int(evaluated_n), max(int(updated), 0), enqueued, int(messages)
 
 

@@ -22,9 +22,11 @@ copied onto another row do not verify either.
   own hashes are not tagged: they decide nothing.
 
 Tags are written in the transaction of the change: by a session hook after every ORM flush
-(:func:`install`), and by the sweep for the rows its SQL statements change
-(:func:`seal_clock_states`, :func:`seal_escalations`). A row whose tags are missing is reported
-like an edited one: clearing the tags is an edit too.
+(:func:`install`), and by the sweep for the rows its SQL statements change — on PostgreSQL in the very
+``UPDATE`` of the changed clocks and ``INSERT`` of the new escalations, from tags computed here for exactly
+those rows (:func:`tag_rows`, :func:`load_tags`); on SQLite by a second pass over the same rows
+(:func:`seal_clock_states`, :func:`seal_escalations`). A row whose tags are missing is reported like an
+edited one: clearing the tags is an edit too.
 """
 
 from __future__ import annotations
@@ -226,6 +228,42 @@ def seal_clock_states(conn: Connection, ids_query: str, params: Mapping[str, Any
     ]
     _bulk_set(conn, "clocks", "state_tags", out)
     return len(out)
+
+
+def tag_rows(table: str, rows: Iterable[Sequence[Any]], fields: Sequence[str]) -> list[tuple[int, str]]:
+    """``(primary key, packed tags)`` of rows given as ``(pk, value of each field in order)`` — values about to be
+    written, so a set-based statement can write them and their tags together (no second pass over the rows)."""
+    base = _base(keyring().index_key)
+    out = []
+    for row in rows:
+        pk = row[0]
+        tags = []
+        for name, value in zip(fields, row[1:], strict=True):
+            h = base.copy()
+            h.update(f"{table}|{pk}|{name}|{_text(_plain(table, name, value))}".encode())
+            tags.append(h.hexdigest()[:TAG_HEX])
+        out.append((pk, pack(tags)))
+    return out
+
+
+def load_tags(conn: Connection, name: str, tags: Sequence[tuple[int, str]]) -> None:
+    """PostgreSQL: the tags computed here (the key never reaches the database) as a temporary table ``name``
+    (``pk``, ``tags``; dropped at commit), for the sweep's ``UPDATE`` and ``INSERT`` to join — streamed by
+    ``COPY`` with psycopg2, else sent as two arrays — and analysed, so the join is planned on its real size."""
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} (pk BIGINT, tags TEXT) ON COMMIT DROP")
+    if tags:
+        if conn.dialect.driver == "psycopg2":
+            import io
+
+            buffer = io.StringIO("".join(f"{pk}\t{packed}\n" for pk, packed in tags))
+            with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.copy_expert(f"COPY {name} (pk, tags) FROM STDIN", buffer)
+        else:
+            conn.execute(
+                text(f"INSERT INTO {name} SELECT * FROM unnest(CAST(:ids AS BIGINT[]), CAST(:tags AS TEXT[]))"),
+                {"ids": [pk for pk, _ in tags], "tags": [packed for _, packed in tags]},
+            )
+    conn.exec_driver_sql(f"ANALYZE {name}")
 
 
 def last_escalation_id(conn: Connection) -> int:
