@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub import audit
 from hub.clues.spec import ModelSpec
+from hub.store.bulk import insert_rows
 from hub.store.models import Case, Recommendation, SlaEvent
 
 __all__ = ["REBOUND_EVENT", "reopen_follow_ups"]
@@ -83,8 +84,7 @@ def reopen_follow_ups(
             }
         )
         done.append({"case_id": case_id, "rec_number": rec_number, "clue": key})
-    for start in range(0, len(rows), 1000):
-        session.execute(SlaEvent.__table__.insert(), rows[start : start + 1000])
+    insert_rows(session, SlaEvent.__table__, rows)
     if done:
         audit.append(
             session,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from hub import audit
 from hub.clues.compile import compile_model
 from hub.clues.spec import ModelSpec, load_models
+from hub.store.bulk import insert_rows
 from hub.store.models import Clue, ClueRun
 
 __all__ = ["CLUE_KEYS", "RunReport", "clue_json", "run_models"]
@@ -253,9 +254,7 @@ def run_models(
                 }
             )
         lapsed = [row.id for key, row in existing.items() if row.holds and key.split(":", 1)[1] not in found]
-        if inserts:
-            for start in range(0, len(inserts), 1000):
-                session.execute(Clue.__table__.insert(), inserts[start : start + 1000])
+        insert_rows(session, Clue.__table__, inserts)
         if updates:
             table = Clue.__table__
             stmt = (
