@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -68,6 +68,34 @@ def test_a_swept_store_verifies_clean(swept: sessionmaker[Session]) -> None:
     assert _findings(swept) == {}
     # … and a second day's sweep, which rewrites states and enqueues more, leaves it clean too.
     sweep(swept, as_of=DEMO_DAY + dt.timedelta(days=40), policy=load_policy())
+    assert _findings(swept) == {}
+
+
+def test_the_sweep_writes_tags_with_its_values_not_in_a_second_pass(swept: sessionmaker[Session]) -> None:
+    """On PostgreSQL the day's changed clocks and new escalations get their tags from the sweep's own UPDATE and
+    INSERT: no statement rewrites the tags of rows the sweep has just written (SQLite keeps the second pass)."""
+    engine = swept.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite re-tags by a second pass over the same rows")
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        report = sweep(swept, as_of=DEMO_DAY + dt.timedelta(days=40), policy=load_policy())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert report.evaluation.states_changed > 0 and sum(report.enqueued.values()) > 0  # rows were written
+    clock_updates = [s for s in statements if s.startswith("UPDATE clocks SET state = ")]
+    assert len(clock_updates) == 1 and "state_tags = t.tags" in clock_updates[0]
+    inserts = [s for s in statements if "INSERT INTO escalations (id, clock_pk" in s]
+    assert len(inserts) == 1 and "row_tags" in inserts[0]
+    second_pass = [
+        s for s in statements if s.startswith(("UPDATE clocks SET state_tags", "UPDATE escalations SET row_tags = v."))
+    ]
+    assert second_pass == []
     assert _findings(swept) == {}
 
 
