@@ -26,11 +26,13 @@ def _flag(condition: Any) -> Any:
 def model_figures(
     session: Session, *, since: dt.date | None = None, until: dt.date | None = None, region_prefix: str | None = None
 ) -> list[dict[str, Any]]:
-    """One row per model: hits, holding, new, under review, accepted, rejected, closed, cases opened, rate."""
+    """One row per model: its Chinese title, hits, holding, new, under review, accepted, rejected, closed, cases
+    opened, rate. The title is the one the model stamped on its clues (readers know a model by its title)."""
     opened = Case.case_id.is_not(None)
     stmt = (
         select(
             Clue.model,
+            func.max(Clue.title),
             func.count(Clue.id),
             _flag(Clue.holds.is_(True)),
             _flag(Clue.status == "new"),
@@ -51,10 +53,11 @@ def model_figures(
     if region_prefix:
         stmt = stmt.where(Clue.region_code.like(f"{region_prefix}%"))
     out = []
-    for model, hits, holding, new, reviewing, accepted, rejected, closed, cases in session.execute(stmt):
+    for model, title, hits, holding, new, reviewing, accepted, rejected, closed, cases in session.execute(stmt):
         out.append(
             {
                 "model": model,
+                "title": title or model,
                 "hits": hits,
                 "holding": holding or 0,
                 "new": new or 0,

@@ -91,7 +91,19 @@ def narrative(figures: dict[str, Any]) -> dict[str, str]:
             f"{format_cell(o['waste_removed_t'], 'num')}吨，收回国有财产或索赔、追回各类资金共计"
             f"{format_cell(wan(o['money_recovered_yuan']), 'money')}万元。"
         ),
+        "clues": _clue_sentence(f.get("clues")),
     }
+
+
+def _clue_sentence(clues: dict[str, Any] | None) -> str:
+    """The CPPCC report's line: clues received from supervision models and transfers, cases filed from them."""
+    if not clues or not clues.get("received"):
+        return "本期间未收到监督模型线索。"
+    return (
+        f"本期间通过监督模型和行政机关移送共收到线索{clues['received']}条，采纳{clues['accepted']}条、"
+        f"不予采纳{clues['rejected']}条，据此立案{clues['cases_opened']}件，"
+        f"成案率{format_cell(clues.get('case_rate'), 'pct')}。"
+    )
 
 
 def _data_uri(data: bytes, fmt: str) -> str:

@@ -201,6 +201,44 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
     months = Table(
         "months", "月度趋势", "Monthly trend", month_cols, [[m[c.key] for c in month_cols] for m in f["months"]]
     )
+    clue_cols = [
+        Column("model", "模型代码", "model", "text", printed=False),
+        Column("title", "监督模型", "supervision model", "text"),
+        Column("hits", "线索（条）", "clues (hits)"),
+        Column("accepted", "采纳", "accepted"),
+        Column("rejected", "不采纳", "rejected"),
+        Column("cases_opened", "据此立案", "cases opened"),
+        Column("rate", "成案率", "hit-to-case rate", "pct"),
+    ]
+    clue_fig = f.get("clues") or {"by_model": [], "received": 0, "accepted": 0, "rejected": 0, "cases_opened": 0}
+    clue_rows = [
+        # ``rate`` is a fraction in the clue figures; the tables hold per cent.
+        [m.get("title") or m["model"], *(m[k] for k in ("hits", "accepted", "rejected", "cases_opened"))]
+        for m in clue_fig["by_model"]
+    ]
+    clues = Table(
+        "clues",
+        "监督模型与线索",
+        "Supervision models and clues",
+        clue_cols,
+        [
+            [m["model"], *row, None if m["rate"] is None else round(m["rate"] * 100, 1)]
+            for m, row in zip(clue_fig["by_model"], clue_rows, strict=True)
+        ],
+        label_col=1,
+    )
+    if clue_fig["by_model"]:
+        clues.rows.append(
+            [
+                None,
+                "合计 / total",
+                clue_fig["received"],
+                clue_fig["accepted"],
+                clue_fig["rejected"],
+                clue_fig["cases_opened"],
+                clue_fig.get("case_rate"),
+            ]
+        )
     notes = Table(
         "notes",
         "说明",
@@ -208,4 +246,4 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
         [Column("zh", "说明", "note (Chinese)", "text"), Column("en", "Note", "note (English)", "text")],
         [[n["zh"], n["en"]] for n in f["notes"]],
     )
-    return [summary, by_domain, by_district, by_procedure, recs, agencies, months, notes]
+    return [summary, by_domain, by_district, by_procedure, recs, agencies, months, clues, notes]
