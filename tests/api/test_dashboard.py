@@ -287,3 +287,71 @@ def test_no_page_loads_anything_from_another_host(visit: Visit, tokens: Any) -> 
     visit.open("/cases/KC-2017-001", tokens.admin)
     assert len(visit.requests) > 5
     assert visit.foreign_requests() == []
+
+
+@pytest.fixture
+def clue_store(api_env: tuple[str, Any]) -> Iterator[None]:
+    """Clues of two supervision models in the shared sample store, removed again after the test."""
+    from tests.clue_rows import remove_clues, seed_clues
+
+    ids = seed_clues(api_env[0], dt.date(2026, 11, 20))
+    yield
+    remove_clues(api_env[0], ids)
+
+
+CLUE_ROWS = """Object.fromEntries(Array.from(document.querySelectorAll('#clue-models tbody tr[data-model]')).map(tr =>
+  [tr.dataset.model, Array.from(tr.cells).map(c => c.hidden ? null : c.textContent)]))"""
+
+
+def test_the_clue_panel_lists_each_model_with_its_hits_within_the_callers_region(
+    visit: Visit, tokens: Any, clue_store: None, personal_values: list[str]
+) -> None:
+    from hub.clues.spec import load_models
+    from tests.clue_rows import ROWS, expected
+
+    titles = {name: spec.title_zh for name, spec in load_models().items()}
+    want = expected()
+    page = visit.open(f"/dashboard?as_of={AS_OF}&since={SINCE}", tokens.admin)
+    page.wait_for_function("document.body.dataset.version !== '0'")
+    assert page.locator("#clues").is_visible()
+    rows = page.evaluate(CLUE_ROWS)
+    assert set(rows) == set(want)
+    for model, w in want.items():
+        title, hits, since, accepted, rejected, opened, rate = rows[model]
+        assert title == titles[model]  # the model's Chinese title, from its model file
+        assert [int(hits), int(accepted), int(rejected), int(opened)] == [
+            w["hits"],
+            w["accepted"],
+            w["rejected"],
+            w["cases_opened"],
+        ]
+        assert int(since) == w["hits"]  # all first seen after the last visit
+        assert rate == f"{100 * w['cases_opened'] / w['hits']:.1f}%"
+    assert rows["repeat-offender"][6] == "20.0%"  # 1 case opened from 5 clues
+    districts = page.evaluate(
+        "Array.from(document.querySelectorAll('#clue-districts tbody tr[data-model]'))"
+        ".map(tr => [tr.dataset.model, tr.cells[1].textContent, Number(tr.cells[2].textContent)])"
+    )
+    new_rows = Counter((m, r) for m, s, r, _ in ROWS if s == "new")
+    assert sum(n for *_, n in districts) == sum(new_rows.values())
+    assert ["repeat-offender", "柯城区", 2] in districts
+
+    # A supervisor of 柯城区 (330802) sees only the clues of the district; congress staff the same counts,
+    # and neither sees a subject (the credit codes) nor a person's name.
+    page = visit.open(f"/dashboard?as_of={AS_OF}", tokens.kecheng)
+    page.wait_for_function("document.body.dataset.version !== '0'")
+    rows = page.evaluate(CLUE_ROWS)
+    assert set(rows) == {"repeat-offender"} and rows["repeat-offender"][1] == "2"
+    assert rows["repeat-offender"][2] is None  # no last visit given: the column is not shown
+    page = visit.open(f"/dashboard?as_of={AS_OF}", tokens.congress)
+    page.wait_for_function("document.body.dataset.version !== '0'")
+    assert page.locator("#clues").is_visible()
+    text = page.locator("body").inner_text()
+    assert "91330800MA2" not in text
+    assert not [v for v in personal_values if v in text]
+
+
+def test_without_clues_there_is_no_clue_panel(visit: Visit, tokens: Any) -> None:
+    page = visit.open(f"/dashboard?as_of={AS_OF}", tokens.admin)
+    page.wait_for_function("document.body.dataset.version !== '0'")
+    assert page.locator("#clues").is_hidden()

@@ -1,5 +1,6 @@
 /* pilhub supervisors' dashboard: what needs action today (each clock once), counts per district and agency,
- * and the annual figures with their charts.
+ * the clues from supervision models (per model and per district: counts only, every aggregate role), and the
+ * annual figures with their charts.
  *
  * Sections come from /api/v1/morning in the order a supervisor works: new breaches and escalations since the
  * last visit, due within 7 days, provisional deadlines (holiday calendar not loaded), long-standing breaches.
@@ -11,6 +12,7 @@
   var P = pilhub, $ = P.$, el = P.el;
   var meta = null, data = null, loads = 0, chartUrls = {};
   var sortKey = null, sortDir = 1;
+  var clues = null, clueSort = null, clueDir = 1;
 
   function filters() {
     return {
@@ -221,6 +223,73 @@
     });
   }
 
+  function rateText(rate) { return rate === null || rate === undefined ? "—" : (rate * 100).toFixed(1) + "%"; }
+
+  function renderClues() {
+    var models = clues.models.slice(), bySince = clues.since, titles = {};
+    models.forEach(function (m) { titles[m.model] = m.title || m.model; });
+    if (clueSort) {
+      models.sort(function (a, b) {
+        var x = clueSort === "since" ? (bySince[a.model] || 0) : a[clueSort];
+        var y = clueSort === "since" ? (bySince[b.model] || 0) : b[clueSort];
+        x = x === null || x === undefined ? -1 : x;
+        y = y === null || y === undefined ? -1 : y;
+        return (x < y ? -1 : x > y ? 1 : 0) * clueDir;
+      });
+    }
+    var table = $("clue-models"), body = table.tBodies[0], showSince = bySince !== null;
+    body.textContent = "";
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {
+      c.dataset.sorted = c.dataset.key === clueSort ? (clueDir > 0 ? "asc" : "desc") : "";
+      if (c.dataset.key === "since") { c.hidden = !showSince; }
+    });
+    models.forEach(function (m) {
+      var tr = body.insertRow();
+      tr.dataset.model = m.model;
+      tr.appendChild(el("td", titles[m.model]));
+      tr.appendChild(el("td", String(m.hits), "n hits"));
+      var fresh = showSince ? bySince[m.model] || 0 : 0;
+      var since = el("td", String(fresh), "n since" + (fresh ? " hot" : ""));
+      since.hidden = !showSince;
+      tr.appendChild(since);
+      tr.appendChild(el("td", String(m.accepted), "n"));
+      tr.appendChild(el("td", String(m.rejected), "n"));
+      tr.appendChild(el("td", String(m.cases_opened), "n"));
+      tr.appendChild(el("td", rateText(m.rate), "n"));
+    });
+    var dbody = $("clue-districts").tBodies[0];
+    dbody.textContent = "";
+    clues.new_by_district.forEach(function (d) {
+      var tr = dbody.insertRow();
+      tr.dataset.model = d.model;
+      tr.appendChild(el("td", titles[d.model] || d.model));
+      tr.appendChild(el("td", d.district || d.region_code || "未注明 / not given"));
+      tr.appendChild(el("td", String(d.new), "n"));
+    });
+    if (!clues.new_by_district.length) {
+      var e = dbody.insertRow(); e.className = "empty"; var td = e.insertCell(); td.colSpan = 3;
+      td.textContent = "无待处理新线索 / no new clues";
+    }
+    // No empty frame: without any clue the panel is not shown at all.
+    $("clues").hidden = !models.length;
+  }
+
+  function loadClues() {
+    var since = filters().since;
+    var all = P.getJson("/api/v1/clues/figures", {});
+    var fresh = since ? P.getJson("/api/v1/clues/figures", { since: since }) : Promise.resolve(null);
+    return Promise.all([all, fresh]).then(function (res) {
+      var bySince = null;
+      if (res[1]) { bySince = {}; res[1].models.forEach(function (m) { bySince[m.model] = m.hits; }); }
+      clues = { models: res[0].models, new_by_district: res[0].new_by_district, since: bySince };
+      renderClues();
+    }).catch(function (err) {
+      // A role without the aggregates sees no clue panel; any other failure is the page's error.
+      if (err instanceof P.ApiError && err.status === 403) { $("clues").hidden = true; return; }
+      throw err;
+    });
+  }
+
   function done() {
     loads += 1;
     document.body.dataset.version = String(loads);
@@ -230,7 +299,7 @@
   function reload() {
     syncUrl();
     showMessage(meta && !meta.case_level ? "当前角色只能查看汇总统计 / your role sees aggregates only" : "");
-    return Promise.all([loadMorning(), loadFigures()]).then(done).catch(function (err) {
+    return Promise.all([loadMorning(), loadClues(), loadFigures()]).then(done).catch(function (err) {
       if (err instanceof P.ApiError && err.status === 401) { showLogin(P.errorText(err)); return; }
       showMessage(P.errorText(err));
       done();
@@ -286,6 +355,12 @@
       th.addEventListener("click", function () {
         if (sortKey === th.dataset.key) { sortDir = -sortDir; } else { sortKey = th.dataset.key; sortDir = 1; }
         if (data) { renderMorning(); }
+      });
+    });
+    Array.prototype.forEach.call($("clue-models").tHead.rows[0].cells, function (th) {
+      th.addEventListener("click", function () {
+        if (clueSort === th.dataset.key) { clueDir = -clueDir; } else { clueSort = th.dataset.key; clueDir = 1; }
+        if (clues) { renderClues(); }
       });
     });
     $("login-form").addEventListener("submit", function (ev) {
