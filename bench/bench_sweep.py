@@ -163,19 +163,21 @@ def _remember_backend(dbapi_conn: Any, _record: Any) -> None:
             _BACKENDS.add(int(cur.fetchone()[0]))
 
 
-def _backend_cpu() -> float:
-    """CPU seconds (user + system) of this process's PostgreSQL backends so far — parallel workers, short-lived
-    processes of their own, are not counted (the figure is a lower bound of the server's CPU)."""
+def _backend_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) so far of each live PostgreSQL backend this process opened. Parallel workers,
+    short-lived processes of their own, and backends closed meanwhile are not counted: a lower bound of the
+    server's CPU."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    out = {}
     for pid in list(_BACKENDS):
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
-            continue  # closed, or another host
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            _BACKENDS.discard(pid)  # closed (its number may be reused by another process later)
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def set_based(url: str, as_of: dt.date, policy: EscalationPolicy | None = None) -> dict[str, Any]:
@@ -185,7 +187,8 @@ def set_based(url: str, as_of: dt.date, policy: EscalationPolicy | None = None) 
     load = os.getloadavg()[0]
     cpu0, server0 = time.process_time(), _backend_cpu()
     report = sweep(factory, as_of=as_of, policy=policy or load_policy(), actor="bench")
-    cpu, server = time.process_time() - cpu0, _backend_cpu() - server0
+    server1 = _backend_cpu()
+    cpu, server = time.process_time() - cpu0, sum(v - server0.get(pid, 0.0) for pid, v in server1.items())
     t = report.timings
     return {
         "recompute (change scan)": t["recompute"],
