@@ -340,14 +340,19 @@ def main(argv: list[str]) -> int:
     try:
         big, small = (_schema_url(base, s) for s in schemas)
         load = os.getloadavg()[0]
-        print(f"SLA sweep benchmark on PostgreSQL ({n:,} open clocks; baseline {baseline_n:,}), as of {AS_OF}; "
-              f"{os.cpu_count()} CPUs, load average {load:.1f} at start")
+        print(
+            f"SLA sweep benchmark on PostgreSQL ({n:,} open clocks; baseline {baseline_n:,}), as of {AS_OF}; "
+            f"{os.cpu_count()} CPUs, load average {load:.1f} at start"
+        )
         t = time.perf_counter()
         seed(big, n)
         print(f"  seeded in {time.perf_counter() - t:.1f} s")
         first = set_based(big, AS_OF - dt.timedelta(days=1))
-        _print(f"first sweep as of {AS_OF - dt.timedelta(days=1)} (full, over a never-swept backlog: every level "
-               "already due is enqueued at once)", first)
+        _print(
+            f"first sweep as of {AS_OF - dt.timedelta(days=1)} (full, over a never-swept backlog: every level "
+            "already due is enqueued at once)",
+            first,
+        )
         vacuum(big)
         daily = set_based(big, AS_OF)
         _print(f"daily sweep as of {AS_OF} (set-based SQL)", daily)
@@ -356,8 +361,11 @@ def main(argv: list[str]) -> int:
         _print(f"daily sweep as of {AS_OF + dt.timedelta(days=1)} (set-based SQL)", second)
         vacuum(big)
         full = set_based(big, AS_OF + dt.timedelta(days=2), edited_policy())
-        _print(f"full sweep as of {AS_OF + dt.timedelta(days=2)} after a policy edit (every clock evaluated in "
-               "SQL, the levels due since the last run checked against the store, the new ones enqueued)", full)
+        _print(
+            f"full sweep as of {AS_OF + dt.timedelta(days=2)} after a policy edit (every clock evaluated in "
+            "SQL, the levels due since the last run checked against the store, the new ones enqueued)",
+            full,
+        )
 
         seed(small, baseline_n)
         set_based(small, AS_OF - dt.timedelta(days=1))
@@ -365,15 +373,19 @@ def main(argv: list[str]) -> int:
         base_t = row_by_row(small, AS_OF)
         _print(f"row-by-row baseline as of {AS_OF} on {baseline_n:,} clocks (every clock evaluated)", base_t)
         factor = n / baseline_n
-        print(f"    {'extrapolated to ' + format(n, ','):<28} {base_t['total'] * factor:>10.2f} s "
-              f"(linear extrapolation ×{factor:g}, not measured)")
+        print(
+            f"    {'extrapolated to ' + format(n, ','):<28} {base_t['total'] * factor:>10.2f} s "
+            f"(linear extrapolation ×{factor:g}, not measured)"
+        )
         best_daily = min(daily["total"], second["total"])
         ok = best_daily <= TARGET_SECONDS and full["total"] <= TARGET_SECONDS
-        print(f"  target ≤ {TARGET_SECONDS:.0f} s: daily {daily['total']:.2f} s / {second['total']:.2f} s, full "
-              f"re-evaluation {full['total']:.2f} s — {'met' if ok else 'MISSED'}; first sweep over the backlog "
-              f"{first['total']:.2f} s ({int(first['_escalations']):,} escalations and "
-              f"{int(first['_messages']):,} messages written at once — see the docstring); load average "
-              f"{os.getloadavg()[0]:.2f} at end")
+        print(
+            f"  target ≤ {TARGET_SECONDS:.0f} s: daily {daily['total']:.2f} s / {second['total']:.2f} s, full "
+            f"re-evaluation {full['total']:.2f} s — {'met' if ok else 'MISSED'}; first sweep over the backlog "
+            f"{first['total']:.2f} s ({int(first['_escalations']):,} escalations and "
+            f"{int(first['_messages']):,} messages written at once — see the docstring); load average "
+            f"{os.getloadavg()[0]:.2f} at end"
+        )
         return 0 if ok else 1
     finally:
         reset_caches()

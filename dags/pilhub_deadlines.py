@@ -14,9 +14,18 @@ from hub.orchestration.defaults import START, default_args
 _as_of = {"as_of": Param(None, type=["null", "string"], description="评估日期 / evaluate as of (YYYY-MM-DD)")}
 
 
-@dag(dag_id="pilhub_sla_sweep", description="期限巡检与逐级督促 / deadline sweep and escalation",
-     schedule="@hourly", start_date=START, catchup=False, max_active_runs=1, tags=["pilhub", "deadlines"],
-     default_args=default_args(timeout_minutes=20), params=_as_of, doc_md=SLA_SWEEP)
+@dag(
+    dag_id="pilhub_sla_sweep",
+    description="期限巡检与逐级督促 / deadline sweep and escalation",
+    schedule="@hourly",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["pilhub", "deadlines"],
+    default_args=default_args(timeout_minutes=20),
+    params=_as_of,
+    doc_md=SLA_SWEEP,
+)
 def pilhub_sla_sweep() -> None:
     @task
     def sweep(**context) -> dict:  # type: ignore[no-untyped-def]
@@ -28,9 +37,17 @@ def pilhub_sla_sweep() -> None:
     sweep()
 
 
-@dag(dag_id="pilhub_outbox", description="通知发送 / deliver pending notifications",
-     schedule=timedelta(minutes=5), start_date=START, catchup=False, max_active_runs=1,
-     tags=["pilhub", "deadlines", "notifications"], default_args=default_args(timeout_minutes=10), doc_md=OUTBOX)
+@dag(
+    dag_id="pilhub_outbox",
+    description="通知发送 / deliver pending notifications",
+    schedule=timedelta(minutes=5),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["pilhub", "deadlines", "notifications"],
+    default_args=default_args(timeout_minutes=10),
+    doc_md=OUTBOX,
+)
 def pilhub_outbox() -> None:
     @task
     def send() -> dict:
@@ -41,10 +58,18 @@ def pilhub_outbox() -> None:
     send()
 
 
-@dag(dag_id="pilhub_daily_digest", description="每日到期与超期提醒 / daily digest of due and overdue replies",
-     schedule="0 8 * * *",  # 08:00 Beijing time (the DAG's zone, hub.orchestration.defaults.TIMEZONE)
-     start_date=START, catchup=False, max_active_runs=1, tags=["pilhub", "deadlines", "notifications"],
-     default_args=default_args(timeout_minutes=20), params=_as_of, doc_md=DAILY_DIGEST)
+@dag(
+    dag_id="pilhub_daily_digest",
+    description="每日到期与超期提醒 / daily digest of due and overdue replies",
+    schedule="0 8 * * *",  # 08:00 Beijing time (the DAG's zone, hub.orchestration.defaults.TIMEZONE)
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["pilhub", "deadlines", "notifications"],
+    default_args=default_args(timeout_minutes=20),
+    params=_as_of,
+    doc_md=DAILY_DIGEST,
+)
 def pilhub_daily_digest() -> None:
     @task
     def digest(**context) -> dict:  # type: ignore[no-untyped-def]

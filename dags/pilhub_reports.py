@@ -13,9 +13,18 @@ def _report_dag(kind: str, schedule: str, title: str):  # type: ignore[no-untype
     key, hint = ("year", "年度 / year, e.g. 2018") if kind == "annual" else ("month", "月份 / month, YYYY-MM")
     params = {key: Param(None, type=["null", "integer" if kind == "annual" else "string"], description=hint)}
 
-    @dag(dag_id=f"pilhub_report_{kind}", description=title, schedule=schedule, start_date=START, catchup=False,
-         max_active_runs=1, tags=["pilhub", "reports"], default_args=default_args(timeout_minutes=30), params=params,
-         doc_md=report_doc(kind))
+    @dag(
+        dag_id=f"pilhub_report_{kind}",
+        description=title,
+        schedule=schedule,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        tags=["pilhub", "reports"],
+        default_args=default_args(timeout_minutes=30),
+        params=params,
+        doc_md=report_doc(kind),
+    )
     def report_dag() -> None:
         @task
         def report(**context) -> dict:  # type: ignore[no-untyped-def]

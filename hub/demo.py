@@ -44,14 +44,19 @@ def dag_plan(as_of: dt.date) -> list[dict[str, Any]]:
     """The DAG runs of the demo, in pipeline order: ``{"title", "dag_id", "conf"}``."""
     from connectors.registry import CONNECTORS
 
-    plan = [{"title": f"拉取 ingest {c.title}", "dag_id": f"pilhub_ingest_{name}", "conf": WINDOW}
-            for name, c in CONNECTORS.items()]
+    plan = [
+        {"title": f"拉取 ingest {c.title}", "dag_id": f"pilhub_ingest_{name}", "conf": WINDOW}
+        for name, c in CONNECTORS.items()
+    ]
     plan += [
         {"title": "关联 matching", "dag_id": "pilhub_matching", "conf": {}},
         {"title": "期限巡检 deadline sweep", "dag_id": "pilhub_sla_sweep", "conf": {"as_of": as_of.isoformat()}},
         {"title": "每日提醒 daily digest", "dag_id": "pilhub_daily_digest", "conf": {"as_of": as_of.isoformat()}},
-        {"title": f"年度报告 annual summary {REPORT_YEAR}", "dag_id": "pilhub_report_annual",
-         "conf": {"year": REPORT_YEAR}},
+        {
+            "title": f"年度报告 annual summary {REPORT_YEAR}",
+            "dag_id": "pilhub_report_annual",
+            "conf": {"year": REPORT_YEAR},
+        },
         {"title": "通知发送 outbox delivery", "dag_id": "pilhub_outbox", "conf": {}},
     ]
     return plan
@@ -67,19 +72,31 @@ def run_dags(plan: list[dict[str, Any]], env: dict[str, str], log: Path) -> list
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     status_file.write_text("", encoding="utf-8")
     done: list[dict[str, Any]] = []
-    with log.open("a", encoding="utf-8") as out, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
-    ) as progress:
+    with (
+        log.open("a", encoding="utf-8") as out,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as progress,
+    ):
         task = progress.add_task(f"Airflow: {plan[0]['title']}", total=len(plan))
-        child = subprocess.Popen([sys.executable, "-m", "hub.orchestration.run_dags", str(plan_file), "--status",
-                                  str(status_file)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "hub.orchestration.run_dags", str(plan_file), "--status", str(status_file)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         while True:
             finished = child.poll() is not None
             lines = [json.loads(x) for x in status_file.read_text(encoding="utf-8").splitlines() if x.strip()]
             if len(lines) > len(done):
                 done = lines
-                progress.update(task, completed=len(done),
-                                description=f"Airflow: {plan[min(len(done), len(plan) - 1)]['title']}")
+                progress.update(
+                    task, completed=len(done), description=f"Airflow: {plan[min(len(done), len(plan) - 1)]['title']}"
+                )
             if finished:
                 break
             time.sleep(0.5)
@@ -112,11 +129,18 @@ def main() -> int:
     loaded = load_registries()
     cases = loaded["cases"]
     agencies = loaded["agencies"]
-    agency_text = "，".join(
-        f"{zh} {en} {agencies.get(en, 0)}" for zh, en in (("新增", "inserted"), ("更新", "updated"), ("未变", "unchanged"))
-    ) if isinstance(agencies, dict) else str(agencies)
-    console.print(f"① 名录 registries: 机关 agencies {agency_text}；案件 cases 收到 received {cases.received}，"
-                  f"新增 inserted {cases.inserted}，未变 unchanged {cases.unchanged}，拒收 rejected {cases.rejected}")
+    agency_text = (
+        "，".join(
+            f"{zh} {en} {agencies.get(en, 0)}"
+            for zh, en in (("新增", "inserted"), ("更新", "updated"), ("未变", "unchanged"))
+        )
+        if isinstance(agencies, dict)
+        else str(agencies)
+    )
+    console.print(
+        f"① 名录 registries: 机关 agencies {agency_text}；案件 cases 收到 received {cases.received}，"
+        f"新增 inserted {cases.inserted}，未变 unchanged {cases.unchanged}，拒收 rejected {cases.rejected}"
+    )
     ensure_metadata_db(log=airflow_log)
     console.print("② Airflow 元数据库就绪 / metadata database ready (SQLite, var/airflow)")
 
@@ -125,10 +149,17 @@ def main() -> int:
         with open_store()() as session, session.begin():
             sandbox.register_keys(session)
         env = airflow_environment({**os.environ, **sandbox.env()})
-        env.update({"PILHUB_SMTP_HOST": "127.0.0.1", "PILHUB_SMTP_PORT": str(smtp.port),
-                    "PILHUB_SMTP_FROM": "pilhub@demo.invalid"})
-        console.print(f"③ 模拟单位系统 sandbox: {', '.join(f'{k} {v}' for k, v in sandbox.urls.items())}；"
-                      f"SMTP 收件器 catcher 127.0.0.1:{smtp.port} → {mailbox}")
+        env.update(
+            {
+                "PILHUB_SMTP_HOST": "127.0.0.1",
+                "PILHUB_SMTP_PORT": str(smtp.port),
+                "PILHUB_SMTP_FROM": "pilhub@demo.invalid",
+            }
+        )
+        console.print(
+            f"③ 模拟单位系统 sandbox: {', '.join(f'{k} {v}' for k, v in sandbox.urls.items())}；"
+            f"SMTP 收件器 catcher 127.0.0.1:{smtp.port} → {mailbox}"
+        )
         timings = run_dags(dag_plan(as_of), env, airflow_log)
         mails = smtp.count
     console.print("④ DAG 运行 runs: " + ", ".join(f"{d} {s:.0f}s" for d, s in timings))

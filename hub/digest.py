@@ -42,8 +42,10 @@ class DigestLine:
         when = f"剩余 {self.days_left} 天" if self.days_left >= 0 else f"已超期 {-self.days_left} 天"
         level = f"，已督促至第{self.level}级" if self.level else ""
         rec = f" {self.rec_number}" if self.rec_number else ""
-        return (f"· {self.case_id}{rec} {self.agency or ''} {KIND_ZH.get(self.kind, self.kind)}期限 "
-                f"{self.deadline.isoformat()}（{when}{level}）")
+        return (
+            f"· {self.case_id}{rec} {self.agency or ''} {KIND_ZH.get(self.kind, self.kind)}期限 "
+            f"{self.deadline.isoformat()}（{when}{level}）"
+        )
 
 
 def digest_lines(session: Session, as_of: dt.date) -> dict[tuple[str, str], list[DigestLine]]:
@@ -63,7 +65,8 @@ def digest_lines(session: Session, as_of: dt.date) -> dict[tuple[str, str], list
         if due is None or (due > horizon and clock.state not in ("breached", "escalated")):
             continue
         grouped[(region, (proc_key or "unassigned")[:16])].append(
-            DigestLine(case_id, rec_number, agency, clock.kind, due, (due - as_of).days, clock.state, clock.level))
+            DigestLine(case_id, rec_number, agency, clock.kind, due, (due - as_of).days, clock.state, clock.level)
+        )
     return grouped
 
 
@@ -76,24 +79,40 @@ def _body(as_of: dt.date, lines: list[DigestLine]) -> tuple[str, str]:
         parts += ["已超期 / overdue:", *(ln.text() for ln in sorted(overdue, key=lambda x: x.days_left))]
     if due:
         parts += ["即将到期 / due soon:", *(ln.text() for ln in sorted(due, key=lambda x: x.days_left))]
-    parts += ["", "期限按民法典第200-204条、民事诉讼法第85条及法释〔2018〕6号第21条计算；"
-              "在途时间不计入，调休两种口径取较晚者。"]
+    parts += [
+        "",
+        "期限按民法典第200-204条、民事诉讼法第85条及法释〔2018〕6号第21条计算；在途时间不计入，调休两种口径取较晚者。",
+    ]
     return subject, "\n".join(parts)
 
 
-def _enqueue(factory: sessionmaker[Session], dedupe_key: str, recipient: str, subject: str, body: str,
-             payload: dict[str, Any]) -> bool:
+def _enqueue(
+    factory: sessionmaker[Session], dedupe_key: str, recipient: str, subject: str, body: str, payload: dict[str, Any]
+) -> bool:
     try:
         with factory() as session, session.begin():
-            session.add(OutboxMessage(dedupe_key=dedupe_key, channel="inbox", recipient=recipient, subject=subject,
-                                      body=body, payload=payload))
+            session.add(
+                OutboxMessage(
+                    dedupe_key=dedupe_key,
+                    channel="inbox",
+                    recipient=recipient,
+                    subject=subject,
+                    body=body,
+                    payload=payload,
+                )
+            )
     except IntegrityError:
         return False
     return True
 
 
-def enqueue_digests(*, as_of: dt.date, actor: str = "digest", factory: sessionmaker[Session] | None = None,
-                    department_heads: dict[str, str] | None = None) -> dict[str, Any]:
+def enqueue_digests(
+    *,
+    as_of: dt.date,
+    actor: str = "digest",
+    factory: sessionmaker[Session] | None = None,
+    department_heads: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Queue today's digests; returns counts. Idempotent per day."""
     from hub.store import open_store
 
@@ -114,17 +133,34 @@ def enqueue_digests(*, as_of: dt.date, actor: str = "digest", factory: sessionma
             skipped += 1
     heads = 0
     for region, lines in sorted(by_region.items()):
-        head = next((addr for prefix, addr in sorted(department_heads.items(), key=lambda kv: -len(kv[0]))
-                     if region.startswith(prefix)), None)
+        head = next(
+            (
+                addr
+                for prefix, addr in sorted(department_heads.items(), key=lambda kv: -len(kv[0]))
+                if region.startswith(prefix)
+            ),
+            None,
+        )
         if head is None:
             continue
         head = head.replace("{region_code}", region)
         subject, body = _body(as_of, lines)
-        if _enqueue(factory, f"digest-head:{region}:{as_of.isoformat()}", head, f"{subject}（{region} 全区）", body,
-                    {"kind": "digest", "as_of": as_of.isoformat(), "region": region, "clocks": len(lines)}):
+        if _enqueue(
+            factory,
+            f"digest-head:{region}:{as_of.isoformat()}",
+            head,
+            f"{subject}（{region} 全区）",
+            body,
+            {"kind": "digest", "as_of": as_of.isoformat(), "region": region, "clocks": len(lines)},
+        ):
             heads += 1
-    return {"as_of": as_of.isoformat(), "procurators": queued, "already_sent": skipped, "department_heads": heads,
-            "clocks_listed": sum(len(v) for v in grouped.values())}
+    return {
+        "as_of": as_of.isoformat(),
+        "procurators": queued,
+        "already_sent": skipped,
+        "department_heads": heads,
+        "clocks_listed": sum(len(v) for v in grouped.values()),
+    }
 
 
 def _department_heads() -> dict[str, str]:

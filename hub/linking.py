@@ -35,10 +35,27 @@ from hub.store.models import AgencyRecord, Case, MatchingState, Recommendation, 
 
 log = logging.getLogger("pilhub.linking")
 STATE_NAME = "records"
-SOURCE_BY_PREFIX = {"env": "environment", "forestry": "forestry", "market": "market", "court": "court",
-                    "agency": "agency"}
-DATE_FIELDS = ("decision_date", "measured_at", "filed_on", "occurred_on", "inspected_on", "decided_on", "sampled_on",
-               "valid_from", "reply_date", "received_date", "reported_on", "closed_on")
+SOURCE_BY_PREFIX = {
+    "env": "environment",
+    "forestry": "forestry",
+    "market": "market",
+    "court": "court",
+    "agency": "agency",
+}
+DATE_FIELDS = (
+    "decision_date",
+    "measured_at",
+    "filed_on",
+    "occurred_on",
+    "inspected_on",
+    "decided_on",
+    "sampled_on",
+    "valid_from",
+    "reply_date",
+    "received_date",
+    "reported_on",
+    "closed_on",
+)
 CITING_KINDS = ("agency.reply", "agency.receipt")
 #: Score (in bits) recorded for an exact-key link — above any probabilistic score, but finite for JSON.
 EXACT_SCORE = 99.0
@@ -85,8 +102,13 @@ def record_lines(record: AgencyRecord) -> list[dict[str, Any]]:
     """The engine's record line(s) for one stored record (one per defendant of a court record)."""
     p, personal = record.payload, _personal(record)
     date = next((str(p[f])[:10] for f in DATE_FIELDS if p.get(f)), None)
-    names: list[str | None] = [p.get("party_name") or personal.get("party_name") or p.get("holder")
-                               or p.get("producer_name") or p.get("seller_name")]
+    names: list[str | None] = [
+        p.get("party_name")
+        or personal.get("party_name")
+        or p.get("holder")
+        or p.get("producer_name")
+        or p.get("seller_name")
+    ]
     if record.kind.startswith("court.") and p.get("defendants"):
         names = [d if isinstance(d, str) else (d or {}).get("name") for d in p["defendants"]]
     base = {
@@ -100,32 +122,54 @@ def record_lines(record: AgencyRecord) -> list[dict[str, Any]]:
         "court_case_number": p.get("case_number") if record.kind.startswith("court.") else None,
         "doc_number": p.get("doc_number") or p.get("recommendation_number"),
     }
-    return [{**base, "record_id": f"{record.id}#{i}" if len(names) > 1 else str(record.id), "party_name": name}
-            for i, name in enumerate(names)]
+    return [
+        {**base, "record_id": f"{record.id}#{i}" if len(names) > 1 else str(record.id), "party_name": name}
+        for i, name in enumerate(names)
+    ]
 
 
 def case_line(case: Case) -> dict[str, Any]:
     parties = []
     for party in case.parties:
         if party.kind == "person":
-            parties.append({"name": decrypt(party.name_enc, "parties.name"), "kind": "person",
-                            "credit_code": party.credit_code,
-                            "id_number": decrypt(party.id_number_enc, "parties.id_number"),
-                            "address": decrypt(party.address_enc, "parties.address")})
+            parties.append(
+                {
+                    "name": decrypt(party.name_enc, "parties.name"),
+                    "kind": "person",
+                    "credit_code": party.credit_code,
+                    "id_number": decrypt(party.id_number_enc, "parties.id_number"),
+                    "address": decrypt(party.address_enc, "parties.address"),
+                }
+            )
         else:
-            parties.append({"name": party.name, "kind": party.kind, "credit_code": party.credit_code,
-                            "id_number": None, "address": party.address})
+            parties.append(
+                {
+                    "name": party.name,
+                    "kind": party.kind,
+                    "credit_code": party.credit_code,
+                    "id_number": None,
+                    "address": party.address,
+                }
+            )
     recs = list(case.recommendations)
-    return {"case_id": case.case_id, "domain": case.domain, "region_code": case.region_code,
-            "opened_on": case.opened_on.isoformat(), "agency": recs[0].agency.name if recs else None,
-            "parties": parties, "court_case_numbers": [], "doc_numbers": [r.rec_number for r in recs]}
+    return {
+        "case_id": case.case_id,
+        "domain": case.domain,
+        "region_code": case.region_code,
+        "opened_on": case.opened_on.isoformat(),
+        "agency": recs[0].agency.name if recs else None,
+        "parties": parties,
+        "court_case_numbers": [],
+        "doc_numbers": [r.rec_number for r in recs],
+    }
 
 
 # ---- the run ----------------------------------------------------------------------------------
 
 
-def link_pending(*, actor: str = "matching", factory: sessionmaker[Session] | None = None,
-                 limit: int | None = None) -> LinkRunReport:
+def link_pending(
+    *, actor: str = "matching", factory: sessionmaker[Session] | None = None, limit: int | None = None
+) -> LinkRunReport:
     """Link the records loaded since the last run; idempotent (re-running finds nothing new)."""
     from hub.matching.engine import LinkageEngine
     from hub.matching.pinned import load_pinned
@@ -147,18 +191,33 @@ def link_pending(*, actor: str = "matching", factory: sessionmaker[Session] | No
         # Exact key first: a reply or receipt citing a recommendation number the store knows is that
         # recommendation's, whatever the source system (the number is unique per procuratorate).
         numbers = {r.payload.get("recommendation_number") for r in records if r.kind in CITING_KINDS}
-        by_number = dict(session.execute(select(Recommendation.rec_number, Recommendation.case_pk)
-                                         .where(Recommendation.rec_number.in_(numbers - {None}))).tuples().all())
-        exact = [(r, by_number[r.payload["recommendation_number"]]) for r in records
-                 if r.kind in CITING_KINDS and r.payload.get("recommendation_number") in by_number]
+        by_number = dict(
+            session.execute(
+                select(Recommendation.rec_number, Recommendation.case_pk).where(
+                    Recommendation.rec_number.in_(numbers - {None})
+                )
+            )
+            .tuples()
+            .all()
+        )
+        exact = [
+            (r, by_number[r.payload["recommendation_number"]])
+            for r in records
+            if r.kind in CITING_KINDS and r.payload.get("recommendation_number") in by_number
+        ]
         exact_ids = {r.id for r, _ in exact}
         rest = [r for r in records if r.id not in exact_ids]
         cases = list(session.execute(select(Case).where(Case.status != "closed")).scalars())
         case_lines = [case_line(c) for c in cases]
         lines = [line for r in rest for line in record_lines(r)]
-        decided = {(str(lk.record_pk), cid): lk.status == "active"
-                   for lk, cid in session.execute(select(RecordLink, Case.case_id).join(Case, Case.id == RecordLink.case_pk)
-                                                  .where(RecordLink.decided_by.is_not(None)))}
+        decided = {
+            (str(lk.record_pk), cid): lk.status == "active"
+            for lk, cid in session.execute(
+                select(RecordLink, Case.case_id)
+                .join(Case, Case.id == RecordLink.case_pk)
+                .where(RecordLink.decided_by.is_not(None))
+            )
+        }
     report.records, report.cases = len(records), len(cases)
     _store_exact(factory, [(r.id, case_pk) for r, case_pk in exact], actor, report)
     if not lines or not case_lines:
@@ -185,20 +244,34 @@ def _advance(factory: sessionmaker[Session], watermark: int) -> None:
             state.updated_at = dt.datetime.now(dt.UTC)
 
 
-def _store_exact(factory: sessionmaker[Session], pairs: list[tuple[int, int]], actor: str,
-                 report: LinkRunReport) -> None:
+def _store_exact(
+    factory: sessionmaker[Session], pairs: list[tuple[int, int]], actor: str, report: LinkRunReport
+) -> None:
     """Links by exact recommendation number: active at once, explained by the key that matched."""
     with factory() as session, session.begin():
         for record_pk, case_pk in pairs:
-            if session.execute(select(RecordLink.id).where(RecordLink.record_pk == record_pk,
-                                                           RecordLink.case_pk == case_pk)).first():
+            if session.execute(
+                select(RecordLink.id).where(RecordLink.record_pk == record_pk, RecordLink.case_pk == case_pk)
+            ).first():
                 continue
-            link = RecordLink(record_pk=record_pk, case_pk=case_pk, score=EXACT_SCORE, decision="link",
-                              status="active", explanation={"exact_key": "recommendation_number"})
+            link = RecordLink(
+                record_pk=record_pk,
+                case_pk=case_pk,
+                score=EXACT_SCORE,
+                decision="link",
+                status="active",
+                explanation={"exact_key": "recommendation_number"},
+            )
             session.add(link)
             session.flush()
-            audit.append(session, actor=actor, action="link.create", object_type="record_link",
-                         object_id=str(link.id), after={"record": record_pk, "case": case_pk, "exact": True})
+            audit.append(
+                session,
+                actor=actor,
+                action="link.create",
+                object_type="record_link",
+                object_id=str(link.id),
+                after={"record": record_pk, "case": case_pk, "exact": True},
+            )
             report.linked += 1
             _apply_effects(session, link, actor, report.effects)
 
@@ -213,18 +286,29 @@ def _store_links(factory: sessionmaker[Session], result: Any, actor: str, report
             if key not in best or row.score > best[key][1]:
                 best[key] = (i, float(row.score))
         for (record_pk, cpk), (i, score) in best.items():
-            if session.execute(select(RecordLink.id).where(RecordLink.record_pk == record_pk,
-                                                           RecordLink.case_pk == cpk)).first():
+            if session.execute(
+                select(RecordLink.id).where(RecordLink.record_pk == record_pk, RecordLink.case_pk == cpk)
+            ).first():
                 continue
             decision = str(links.iloc[i]["decision"])
-            link = RecordLink(record_pk=record_pk, case_pk=cpk, score=score, decision=decision,
-                              status="active" if decision == "link" else "pending_review",
-                              explanation=json.loads(json.dumps(result.explanation(i), default=str)))
+            link = RecordLink(
+                record_pk=record_pk,
+                case_pk=cpk,
+                score=score,
+                decision=decision,
+                status="active" if decision == "link" else "pending_review",
+                explanation=json.loads(json.dumps(result.explanation(i), default=str)),
+            )
             session.add(link)
             session.flush()
-            audit.append(session, actor=actor, action="link.propose" if decision == "review" else "link.create",
-                         object_type="record_link", object_id=str(link.id),
-                         after={"record": record_pk, "case": cpk, "score": round(score, 3), "decision": decision})
+            audit.append(
+                session,
+                actor=actor,
+                action="link.propose" if decision == "review" else "link.create",
+                object_type="record_link",
+                object_id=str(link.id),
+                after={"record": record_pk, "case": cpk, "score": round(score, 3), "decision": decision},
+            )
             if decision == "link":
                 report.linked += 1
                 _apply_effects(session, link, actor, report.effects)
@@ -242,23 +326,38 @@ def _apply_effects(session: Session, link: RecordLink, actor: str, counts: dict[
     effects: dict[str, Any] = {}
     rec = None
     if p.get("recommendation_number"):
-        rec = session.execute(select(Recommendation).where(Recommendation.rec_number == p["recommendation_number"],
-                                                           Recommendation.case_pk == case.id)).scalar_one_or_none()
+        rec = session.execute(
+            select(Recommendation).where(
+                Recommendation.rec_number == p["recommendation_number"], Recommendation.case_pk == case.id
+            )
+        ).scalar_one_or_none()
     if record.kind == "agency.reply" and rec is not None and p.get("reply_date"):
         exists = session.execute(select(Reply.id).where(Reply.record_pk == record.id)).first()
         if not exists:
             seq = (session.scalar(select(func.max(Reply.seq)).where(Reply.recommendation_pk == rec.id)) or 0) + 1
-            session.add(Reply(recommendation_pk=rec.id, seq=seq, replied_on=_date(p["reply_date"]),
-                              posted_on=_date(p.get("posted_date")), has_evidence=bool(p.get("attachments")),
-                              rectification_due=_date(p.get("promised_date")), source="record", record_pk=record.id))
+            session.add(
+                Reply(
+                    recommendation_pk=rec.id,
+                    seq=seq,
+                    replied_on=_date(p["reply_date"]),
+                    posted_on=_date(p.get("posted_date")),
+                    has_evidence=bool(p.get("attachments")),
+                    rectification_due=_date(p.get("promised_date")),
+                    source="record",
+                    record_pk=record.id,
+                )
+            )
             effects["reply"] = {"recommendation": rec.rec_number}
     elif record.kind == "agency.receipt" and rec is not None and p.get("received_date"):
         if rec.received_on is None:
             effects["received_on"] = {"recommendation": rec.rec_number, "before": None}
             rec.received_on = _date(p["received_date"])
         elif rec.received_on != _date(p["received_date"]):
-            effects["received_on_conflict"] = {"recommendation": rec.rec_number, "registry": rec.received_on.isoformat(),
-                                               "receipt": str(p["received_date"])[:10]}
+            effects["received_on_conflict"] = {
+                "recommendation": rec.rec_number,
+                "registry": rec.received_on.isoformat(),
+                "receipt": str(p["received_date"])[:10],
+            }
     elif record.kind in LITIGATION_STATUS:
         new = LITIGATION_STATUS[record.kind]
         if record.kind == "court.execution" and p.get("closed_on"):
@@ -276,8 +375,15 @@ def _apply_effects(session: Session, link: RecordLink, actor: str, counts: dict[
     link.explanation = {**(link.explanation or {}), "effects": effects}
     for name in effects:
         counts[name] = counts.get(name, 0) + 1
-    audit.append(session, actor=actor, action="link.effect", object_type="record_link", object_id=str(link.id),
-                 after=effects, detail={"kind": record.kind, "effects": sorted(effects)})
+    audit.append(
+        session,
+        actor=actor,
+        action="link.effect",
+        object_type="record_link",
+        object_id=str(link.id),
+        after=effects,
+        detail={"kind": record.kind, "effects": sorted(effects)},
+    )
 
 
 def _revert_effects(session: Session, link: RecordLink) -> None:
@@ -288,8 +394,9 @@ def _revert_effects(session: Session, link: RecordLink) -> None:
         for reply in session.execute(select(Reply).where(Reply.record_pk == record.id)).scalars():
             session.delete(reply)
     if "received_on" in effects:
-        rec = session.execute(select(Recommendation).where(
-            Recommendation.rec_number == effects["received_on"]["recommendation"])).scalar_one()
+        rec = session.execute(
+            select(Recommendation).where(Recommendation.rec_number == effects["received_on"]["recommendation"])
+        ).scalar_one()
         rec.received_on = None
     if "litigation_status" in effects:
         case.litigation_status = effects["litigation_status"]["before"]
@@ -318,8 +425,14 @@ def decide(session: Session, link_id: int, *, accept: bool, actor: str) -> Recor
         raise LinkError(f"关联 {link_id} 不在待复核状态（{link.status}）/ link {link_id} is not awaiting review")
     link.status = "active" if accept else "rejected"
     link.decided_by, link.decided_at = actor, dt.datetime.now(dt.UTC)
-    audit.append(session, actor=actor, action="review.accept" if accept else "review.reject",
-                 object_type="record_link", object_id=str(link.id), after={"status": link.status})
+    audit.append(
+        session,
+        actor=actor,
+        action="review.accept" if accept else "review.reject",
+        object_type="record_link",
+        object_id=str(link.id),
+        after={"status": link.status},
+    )
     if accept:
         _apply_effects(session, link, actor, {})
     return link
@@ -334,6 +447,14 @@ def unlink(session: Session, link_id: int, *, actor: str, reason: str) -> Record
     _revert_effects(session, link)
     link.status = "unlinked"
     link.decided_by, link.decided_at = actor, dt.datetime.now(dt.UTC)
-    audit.append(session, actor=actor, action="link.unlink", object_type="record_link", object_id=str(link.id),
-                 before={"status": "active"}, after={"status": "unlinked"}, detail={"reason": reason})
+    audit.append(
+        session,
+        actor=actor,
+        action="link.unlink",
+        object_type="record_link",
+        object_id=str(link.id),
+        before={"status": "active"},
+        after={"status": "unlinked"},
+        detail={"reason": reason},
+    )
     return link

@@ -70,9 +70,21 @@ def list_proposals(session: Session, *, include_decided: bool = False, case_id: 
     for esc, clock_key, cid, rec_number, agency, decision in session.execute(query):
         if decision is not None and not include_decided:
             continue
-        out.append(Proposal(esc.id, cid, clock_key, rec_number, agency, esc.level, esc.due_on,
-                            decision.decision if decision else None, decision.decided_by if decision else None,
-                            decision.decided_at if decision else None, decision.reason if decision else None))
+        out.append(
+            Proposal(
+                esc.id,
+                cid,
+                clock_key,
+                rec_number,
+                agency,
+                esc.level,
+                esc.due_on,
+                decision.decision if decision else None,
+                decision.decided_by if decision else None,
+                decision.decided_at if decision else None,
+                decision.reason if decision else None,
+            )
+        )
     out.sort(key=lambda p: (p.decision is not None, p.proposed_on, p.id))
     return out
 
@@ -91,11 +103,14 @@ def decide_referral(
     proposal = session.get(Escalation, proposal_id)
     if proposal is None or not proposal.recipient.startswith(PROPOSAL_PREFIX):
         raise ReferralError(f"无此移送建议 / no referral proposal {proposal_id}")
-    existing = session.execute(select(ReferralDecision).where(ReferralDecision.proposal_pk == proposal_id)
-                               ).scalar_one_or_none()
+    existing = session.execute(
+        select(ReferralDecision).where(ReferralDecision.proposal_pk == proposal_id)
+    ).scalar_one_or_none()
     if existing is not None:
-        raise ReferralError(f"移送建议 {proposal_id} 已于 {existing.decided_at:%Y-%m-%d} {existing.decision}，不能重复决定 / "
-                            f"already {existing.decision}")
+        raise ReferralError(
+            f"移送建议 {proposal_id} 已于 {existing.decided_at:%Y-%m-%d} {existing.decision}，不能重复决定 / "
+            f"already {existing.decision}"
+        )
     if not confirm and not (reason and reason.strip()):
         raise ReferralError("不予移送须说明理由 / a rejection needs a reason (--reason)")
     clock = session.get(Clock, proposal.clock_pk)
@@ -105,33 +120,71 @@ def decide_referral(
     rec = session.get(Recommendation, clock.recommendation_pk) if clock.recommendation_pk else None
     now = dt.datetime.now(dt.UTC)
     day = as_of or now.date()
-    decision = ReferralDecision(proposal_pk=proposal.id, decision="confirmed" if confirm else "rejected",
-                                reason=(reason or "").strip()[:500] or None, decided_by=actor, decided_at=now)
+    decision = ReferralDecision(
+        proposal_pk=proposal.id,
+        decision="confirmed" if confirm else "rejected",
+        reason=(reason or "").strip()[:500] or None,
+        decided_by=actor,
+        decided_at=now,
+    )
     session.add(decision)
     session.flush()  # the unique proposal key refuses a concurrent second decision here
     messages = 0
     if confirm:
         directory = Directory.build(session, policy, [case.region_code])
-        recipient, route = directory.route("supervisory_commission", agency_pk=rec.agency_pk if rec else None,
-                                           case_id=case.case_id, region_code=case.region_code)
-        referral = Escalation(clock_pk=clock.id, level=proposal.level, level_name=REFERRAL_LEVEL_NAME,
-                              recipient=recipient, due_on=day, enqueued_at=now)
+        recipient, route = directory.route(
+            "supervisory_commission",
+            agency_pk=rec.agency_pk if rec else None,
+            case_id=case.case_id,
+            region_code=case.region_code,
+        )
+        referral = Escalation(
+            clock_pk=clock.id,
+            level=proposal.level,
+            level_name=REFERRAL_LEVEL_NAME,
+            recipient=recipient,
+            due_on=day,
+            enqueued_at=now,
+        )
         session.add(referral)
         session.flush()
         for entry in directory.addresses(route):
-            session.add(OutboxMessage(
-                dedupe_key=f"esc:{referral.id}:{entry.channel}:{entry.addr_key}", escalation_pk=referral.id,
-                channel=entry.channel, recipient=entry.address.replace("{case_id}", case.case_id),
-                subject="线索移送", body="", status="pending", attempts=0, next_attempt_at=now, created_at=now,
-                payload={"template": "supervisory_referral", "role": "supervisory_commission", "as_of": day.isoformat(),
-                         "proposal": proposal.id}))
+            session.add(
+                OutboxMessage(
+                    dedupe_key=f"esc:{referral.id}:{entry.channel}:{entry.addr_key}",
+                    escalation_pk=referral.id,
+                    channel=entry.channel,
+                    recipient=entry.address.replace("{case_id}", case.case_id),
+                    subject="线索移送",
+                    body="",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    payload={
+                        "template": "supervisory_referral",
+                        "role": "supervisory_commission",
+                        "as_of": day.isoformat(),
+                        "proposal": proposal.id,
+                    },
+                )
+            )
             messages += 1
         decision.referral_pk = referral.id
     audit.append(
-        session, actor=actor, action=f"referral.{decision.decision}", object_type="clock", object_id=clock.clock_key,
+        session,
+        actor=actor,
+        action=f"referral.{decision.decision}",
+        object_type="clock",
+        object_id=clock.clock_key,
         after={"proposal": proposal.id, "decision": decision.decision},
-        detail={"proposal": proposal.id, "case_id": case.case_id, "decision": decision.decision,
-                "reason": decision.reason, "messages": messages},
+        detail={
+            "proposal": proposal.id,
+            "case_id": case.case_id,
+            "decision": decision.decision,
+            "reason": decision.reason,
+            "messages": messages,
+        },
     )
     session.flush()
     return decision

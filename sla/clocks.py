@@ -117,8 +117,13 @@ class ClockState(StrEnum):
 
 
 #: States in which a clock is stopped for good (``breached`` as an outcome: closed or superseded after a breach).
-FINAL_STATES = (ClockState.MET, ClockState.MET_LATE, ClockState.CLOSED, ClockState.NO_STATUTORY_PERIOD,
-                ClockState.WITHDRAWN)
+FINAL_STATES = (
+    ClockState.MET,
+    ClockState.MET_LATE,
+    ClockState.CLOSED,
+    ClockState.NO_STATUTORY_PERIOD,
+    ClockState.WITHDRAWN,
+)
 
 KIND_LABELS = {
     "reply": "检察建议书面回复期限 / reply to the recommendation",
@@ -211,8 +216,10 @@ class CaseFacts:
         return max(matching, key=lambda e: e.seq) if matching else None
 
     def events_of(self, rec_number: str, *kinds: str) -> list[EventFacts]:
-        return sorted((e for e in self.events if e.kind in kinds and e.rec_number == rec_number),
-                      key=lambda e: (e.occurred_on, e.seq))
+        return sorted(
+            (e for e in self.events if e.kind in kinds and e.rec_number == rec_number),
+            key=lambda e: (e.occurred_on, e.seq),
+        )
 
     @property
     def closing_date(self) -> dt.date | None:
@@ -235,9 +242,15 @@ class DerivationConfig:
 
     @property
     def digest(self) -> str:
-        return digest({"rules": RULES_VERSION, "follow_up": str(self.follow_up_period),
-                       "short": SHORT_PERIOD_MAX_DAYS, "law": self.rules.digest,
-                       "lawsuit": str(self.lawsuit_decision_period)})
+        return digest(
+            {
+                "rules": RULES_VERSION,
+                "follow_up": str(self.follow_up_period),
+                "short": SHORT_PERIOD_MAX_DAYS,
+                "law": self.rules.digest,
+                "lawsuit": str(self.lawsuit_decision_period),
+            }
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -336,8 +349,13 @@ def _open_on(clock: DerivedClock, day: dt.date) -> bool:
     return clock.outcome is None or (clock.resolved_on is not None and clock.resolved_on > day)
 
 
-def _end(case: CaseFacts, rec: RecommendationFacts | None, clock: DerivedClock, *, litigation_closes: bool = False,
-         ) -> DerivedClock:
+def _end(
+    case: CaseFacts,
+    rec: RecommendationFacts | None,
+    clock: DerivedClock,
+    *,
+    litigation_closes: bool = False,
+) -> DerivedClock:
     """End a clock by withdrawal of its recommendation or by the case's closing, on their dates.
 
     * Withdrawn (registry ``withdrawn_on`` or a ``withdrawn`` event): the clock ends ``withdrawn`` on that day;
@@ -373,7 +391,9 @@ def _end(case: CaseFacts, rec: RecommendationFacts | None, clock: DerivedClock, 
                     f"{closed_on}, after the deadline of {clock.breach_after} had passed: the breach is kept"
                 )
                 return replace(clock, outcome="breached", resolved_on=closed_on, explanation=explanation)
-            explanation["outcome"] = f"案件于 {closed_on} 办结，时钟关闭 / case closed on {closed_on}: the clock is closed"
+            explanation["outcome"] = (
+                f"案件于 {closed_on} 办结，时钟关闭 / case closed on {closed_on}: the clock is closed"
+            )
             return replace(clock, outcome="closed", resolved_on=closed_on, explanation=explanation)
         return clock
     if litigation_closes and case.litigation_status in LITIGATION_STARTED and clock.outcome is None:
@@ -396,7 +416,9 @@ def _suspensions(case: CaseFacts, rec: RecommendationFacts) -> list[tuple[dt.dat
 
 
 def _apply_suspension(
-    clock: DerivedClock, intervals: list[tuple[dt.date, dt.date | None]], stop_on: dt.date | None,
+    clock: DerivedClock,
+    intervals: list[tuple[dt.date, dt.date | None]],
+    stop_on: dt.date | None,
     cal: OfficialCalendar,
 ) -> tuple[DerivedClock, dt.date | None]:
     """中止: an objective obstacle suspends a running clock; resumption lets it run again for the rest of its
@@ -426,8 +448,10 @@ def _apply_suspension(
         suspended_days += days
         moved = compute_suspended(raw_end, suspended_days, cal)
         after = moved.breach_after
-        notes.append(f"{obstacle} 中止，{resumed} 恢复，期限顺延 {days} 日 / suspended {obstacle}, resumed "
-                     f"{resumed}: the deadline moves by {days} days")
+        notes.append(
+            f"{obstacle} 中止，{resumed} 恢复，期限顺延 {days} 日 / suspended {obstacle}, resumed "
+            f"{resumed}: the deadline moves by {days} days"
+        )
     if moved is None:
         if suspended_from is None:
             return clock, None
@@ -437,9 +461,14 @@ def _apply_suspension(
         explanation["calendar_missing_years"] = list(moved.missing_years)
     else:  # moved out of an unknown year: the range no longer applies
         explanation.pop("calendar_missing_years", None)
-    clock = replace(clock, deadline_official=moved.official, deadline_all_weekends=moved.all_weekends,
-                    breach_after=moved.breach_after, calendar_missing=moved.calendar_missing,
-                    explanation=explanation)
+    clock = replace(
+        clock,
+        deadline_official=moved.official,
+        deadline_all_weekends=moved.all_weekends,
+        breach_after=moved.breach_after,
+        calendar_missing=moved.calendar_missing,
+        explanation=explanation,
+    )
     return clock, suspended_from
 
 
@@ -459,7 +488,9 @@ def _no_period_reason(case: CaseFacts, on: dt.date) -> str:
     )
 
 
-def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalendar, config: DerivationConfig) -> DerivedClock:
+def _reply_clock(
+    case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalendar, config: DerivationConfig
+) -> DerivedClock:
     rules = config.rules
     on = rec.received_on or rec.issued_on  # the receipt date selects the rules; the issue date until received
     period_rule = rules.select("reply_period", case.region_code, on)
@@ -477,17 +508,28 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
         "rules_applied": applied_rules,
         "citation": "；".join(r["citation"] for r in applied_rules),
         "selected_on": on.isoformat(),
-        "selected_by": "送达日期 / receipt date" if rec.received_on else "制发日期（尚未送达，暂定）/ issue date "
-        "(not yet received: provisional)",
+        "selected_by": "送达日期 / receipt date"
+        if rec.received_on
+        else "制发日期（尚未送达，暂定）/ issue date (not yet received: provisional)",
     }
     if applied is None:
         reason = _no_period_reason(case, on)
-        explanation.update(rule=reason, outcome=reason, replies=[
-            {"seq": r.seq, "replied_on": r.replied_on, "posted_on": r.posted_on} for r in rec.replies])
+        explanation.update(
+            rule=reason,
+            outcome=reason,
+            replies=[{"seq": r.seq, "replied_on": r.replied_on, "posted_on": r.posted_on} for r in rec.replies],
+        )
         clock = DerivedClock(
-            kind="reply", key=f"reply:{rec.rec_number}", rec_number=rec.rec_number, period=None,
-            start_on=rec.received_on, deadline_official=None, deadline_all_weekends=None, breach_after=None,
-            outcome="no_statutory_period", explanation=explanation,
+            kind="reply",
+            key=f"reply:{rec.rec_number}",
+            rec_number=rec.rec_number,
+            period=None,
+            start_on=rec.received_on,
+            deadline_official=None,
+            deadline_all_weekends=None,
+            breach_after=None,
+            outcome="no_statutory_period",
+            explanation=explanation,
         )
         return _finish(_end(case, rec, clock, litigation_closes=True), inputs, config)
     period = applied.period_value
@@ -500,8 +542,14 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
     explanation.update(rule=rule_text, period=str(period))
     needs_evidence = evidence_rule is not None
     base = DerivedClock(
-        kind="reply", key=f"reply:{rec.rec_number}", rec_number=rec.rec_number, period=str(period),
-        start_on=None, deadline_official=None, deadline_all_weekends=None, breach_after=None,
+        kind="reply",
+        key=f"reply:{rec.rec_number}",
+        rec_number=rec.rec_number,
+        period=str(period),
+        start_on=None,
+        deadline_official=None,
+        deadline_all_weekends=None,
+        breach_after=None,
         short_period=_period_short(period),
     )
     if rec.received_on is None:
@@ -517,16 +565,25 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
         explanation["calendar_missing_years"] = list(both.missing_years)
         explanation["deadline_range"] = [both.official.date, both.breach_after]
     clock = replace(
-        base, start_on=rec.received_on, deadline_official=both.official.date,
-        deadline_all_weekends=both.all_weekends.date, breach_after=breach_after, calendar_missing=calendar_missing,
+        base,
+        start_on=rec.received_on,
+        deadline_official=both.official.date,
+        deadline_all_weekends=both.all_weekends.date,
+        breach_after=breach_after,
+        calendar_missing=calendar_missing,
     )
     judged_against = both.breach_after  # the latest plausible date when the calendar is missing
     replies_note: list[dict[str, Any]] = []
     counted: ReplyFacts | None = None
     incomplete = False
     for reply in sorted(rec.replies, key=lambda r: (r.effective_on, r.seq)):
-        note: dict[str, Any] = {"seq": reply.seq, "replied_on": reply.replied_on, "posted_on": reply.posted_on,
-                                "has_evidence": reply.has_evidence, "rectification_status": reply.status}
+        note: dict[str, Any] = {
+            "seq": reply.seq,
+            "replied_on": reply.replied_on,
+            "posted_on": reply.posted_on,
+            "has_evidence": reply.has_evidence,
+            "rectification_status": reply.status,
+        }
         if counted is not None:
             note["counted"] = False
             note["why"] = "已有在先回复 / an earlier reply already stopped the clock"
@@ -553,8 +610,9 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
                 f"判定 / reply of {when} falls inside the possible range of the deadline: judged once the year's "
                 "notice is loaded"
             )
-            return _finish(_end(case, rec, replace(clock, explanation=explanation), litigation_closes=True),
-                           inputs, config)
+            return _finish(
+                _end(case, rec, replace(clock, explanation=explanation), litigation_closes=True), inputs, config
+            )
         outcome = "met" if on_time else "met_late"
         how = "邮寄日 / posted" if counted.posted_on is not None else "收到日 / received"
         explanation["outcome"] = (
@@ -569,8 +627,11 @@ def _reply_clock(case: CaseFacts, rec: RecommendationFacts, cal: OfficialCalenda
         done = replace(clock, outcome=outcome, resolved_on=when, explanation=explanation)
         return _finish(_end(case, rec, done, litigation_closes=True), inputs, config)
     explanation["incomplete"] = incomplete
-    return _finish(_end(case, rec, replace(clock, incomplete=incomplete, explanation=explanation),
-                        litigation_closes=True), inputs, config)
+    return _finish(
+        _end(case, rec, replace(clock, incomplete=incomplete, explanation=explanation), litigation_closes=True),
+        inputs,
+        config,
+    )
 
 
 # --- rectification promises ----------------------------------------------------------------------------
@@ -582,7 +643,11 @@ ORDINAL_SEPARATOR = "/"
 
 
 def _promise_key(rec: RecommendationFacts, ordinal: int) -> str:
-    return f"rectification:{rec.rec_number}" if ordinal == 1 else f"rectification:{rec.rec_number}{ORDINAL_SEPARATOR}{ordinal}"
+    return (
+        f"rectification:{rec.rec_number}"
+        if ordinal == 1
+        else f"rectification:{rec.rec_number}{ORDINAL_SEPARATOR}{ordinal}"
+    )
 
 
 def _rectification_clocks(
@@ -622,9 +687,16 @@ def _rectification_clocks(
             "chose (not moved off rest days); each promise is its own clock",
         }
         clock = DerivedClock(
-            kind="rectification", key=_promise_key(rec, ordinal), rec_number=rec.rec_number, period=None,
-            start_on=promise.effective_on, deadline_official=due, deadline_all_weekends=due, breach_after=due,
-            short_period=(due - promise.effective_on).days <= SHORT_PERIOD_MAX_DAYS, explanation=explanation,
+            kind="rectification",
+            key=_promise_key(rec, ordinal),
+            rec_number=rec.rec_number,
+            period=None,
+            start_on=promise.effective_on,
+            deadline_official=due,
+            deadline_all_weekends=due,
+            breach_after=due,
+            short_period=(due - promise.effective_on).days <= SHORT_PERIOD_MAX_DAYS,
+            explanation=explanation,
         )
         done_on = full.done_on if full is not None else None
         clock, suspended = _apply_suspension(clock, intervals, done_on, cal)
@@ -632,18 +704,36 @@ def _rectification_clocks(
         if later is not None and (done_on is None or done_on > later.effective_on):
             new_on = later.effective_on
             if new_on > clock.breach_after:
-                clock = replace(clock, outcome="breached", resolved_on=new_on, explanation={
-                    **clock.explanation, "outcome": f"承诺日期 {clock.breach_after} 已过而未完成整改；{new_on} 的新承诺不"
-                    f"消除此前的逾期 / the promised date {clock.breach_after} was missed; the new promise of {new_on} "
-                    "does not erase it"})
+                clock = replace(
+                    clock,
+                    outcome="breached",
+                    resolved_on=new_on,
+                    explanation={
+                        **clock.explanation,
+                        "outcome": f"承诺日期 {clock.breach_after} 已过而未完成整改；{new_on} 的新承诺不"
+                        f"消除此前的逾期 / the promised date {clock.breach_after} was missed; the new promise of {new_on} "
+                        "does not erase it",
+                    },
+                )
             else:
-                clock = replace(clock, outcome="closed", resolved_on=new_on, explanation={
-                    **clock.explanation, "outcome": f"于 {new_on} 在期限届满前重新承诺，由新承诺接续 / replaced on "
-                    f"{new_on}, before its date, by a new promise"})
+                clock = replace(
+                    clock,
+                    outcome="closed",
+                    resolved_on=new_on,
+                    explanation={
+                        **clock.explanation,
+                        "outcome": f"于 {new_on} 在期限届满前重新承诺，由新承诺接续 / replaced on "
+                        f"{new_on}, before its date, by a new promise",
+                    },
+                )
         elif done_on is not None and (suspended is None or done_on >= suspended):
             outcome = "met" if done_on <= clock.breach_after else "met_late"
-            clock = replace(clock, outcome=outcome, resolved_on=max(done_on, clock.start_on or done_on),
-                            explanation={**clock.explanation, "outcome": f"整改完成于 {done_on} / rectified on {done_on}"})
+            clock = replace(
+                clock,
+                outcome=outcome,
+                resolved_on=max(done_on, clock.start_on or done_on),
+                explanation={**clock.explanation, "outcome": f"整改完成于 {done_on} / rectified on {done_on}"},
+            )
         elif suspended is not None:
             clock = replace(clock, outcome="suspended", resolved_on=suspended)
         out.append(_finish(_end(case, rec, clock), inputs, config))
@@ -701,8 +791,13 @@ def _follow_up_clocks(
         rule = rules.select("follow_up_investigation", case.region_code, start)
         np_rule = rules.select("not_performing", case.region_code, start)
         if use_promise and reply.rectification_due is not None and reply.rectification_due > start:
-            due, dl, dw, ba, miss = reply.rectification_due, reply.rectification_due, reply.rectification_due, \
-                reply.rectification_due, False
+            due, dl, dw, ba, miss = (
+                reply.rectification_due,
+                reply.rectification_due,
+                reply.rectification_due,
+                reply.rectification_due,
+                False,
+            )
             how = f"回复承诺的整改日期 {due} / the date the reply promised"
             lines: dict[str, Any] = {}
         else:
@@ -721,20 +816,32 @@ def _follow_up_clocks(
             **lines,
         }
         clock = DerivedClock(
-            kind="follow_up", key="", rec_number=rec.rec_number, period=None if lines == {} else str(period),
-            start_on=start, deadline_official=dl, deadline_all_weekends=dw, breach_after=ba, calendar_missing=miss,
-            short_period=False, explanation=explanation,
+            kind="follow_up",
+            key="",
+            rec_number=rec.rec_number,
+            period=None if lines == {} else str(period),
+            start_on=start,
+            deadline_official=dl,
+            deadline_all_weekends=dw,
+            breach_after=ba,
+            calendar_missing=miss,
+            short_period=False,
+            explanation=explanation,
         )
         return clock, [reply.seq, start, reply.rectification_due, str(period)]
 
     open_inv: tuple[DerivedClock, Any] | None = None
     open_check: tuple[DerivedClock, Any] | None = None
 
-    def close(item: tuple[DerivedClock, Any], outcome: str | None, on: dt.date | None, note: str,
-              stop_on: dt.date | None) -> None:
+    def close(
+        item: tuple[DerivedClock, Any], outcome: str | None, on: dt.date | None, note: str, stop_on: dt.date | None
+    ) -> None:
         clock, inputs = item
-        clock, suspended = _apply_suspension(clock, intervals, stop_on, cal) if clock.explanation.get(
-            "round") == "investigation" else (clock, None)
+        clock, suspended = (
+            _apply_suspension(clock, intervals, stop_on, cal)
+            if clock.explanation.get("round") == "investigation"
+            else (clock, None)
+        )
         if outcome is not None and (suspended is None or (on is not None and on >= suspended)):
             if outcome in ("met", "met_late") and clock.breach_after is not None and on is not None:
                 outcome = "met" if on <= clock.breach_after else "met_late"
@@ -743,18 +850,43 @@ def _follow_up_clocks(
             clock = replace(clock, outcome="suspended", resolved_on=suspended)
         key = _follow_up_key(rec, len(rounds) + 1)
         clock = _end(case, rec, replace(clock, key=key))
-        if clock.explanation.get("round") == "investigation" and clock.breach_after is not None and (
-            clock.outcome is None
-            or (clock.outcome != "suspended" and clock.resolved_on is not None and clock.resolved_on > clock.breach_after)
+        if (
+            clock.explanation.get("round") == "investigation"
+            and clock.breach_after is not None
+            and (
+                clock.outcome is None
+                or (
+                    clock.outcome != "suspended"
+                    and clock.resolved_on is not None
+                    and clock.resolved_on > clock.breach_after
+                )
+            )
         ):
             ended = clock.resolved_on if clock.outcome in ("met", "met_late") else None
             not_performing.append((clock.breach_after, key, ended))
-            clock = replace(clock, explanation={**clock.explanation, "not_performing_after": clock.breach_after,
-                                                "not_performing": "期满仍未完全整改，认定为不依法履行职责 / rectification "
-                                                "not complete when it ran out: the agency is not performing its duty"})
-        rounds.append(_finish(clock, {"round": inputs, "events": [[e.occurred_on, e.seq] for e in done_events],
-                                      "suspensions": intervals, "closed": case.closing_date,
-                                      "withdrawn": case.withdrawal_date(rec), "status": case.status}, config))
+            clock = replace(
+                clock,
+                explanation={
+                    **clock.explanation,
+                    "not_performing_after": clock.breach_after,
+                    "not_performing": "期满仍未完全整改，认定为不依法履行职责 / rectification "
+                    "not complete when it ran out: the agency is not performing its duty",
+                },
+            )
+        rounds.append(
+            _finish(
+                clock,
+                {
+                    "round": inputs,
+                    "events": [[e.occurred_on, e.seq] for e in done_events],
+                    "suspensions": intervals,
+                    "closed": case.closing_date,
+                    "withdrawn": case.withdrawal_date(rec),
+                    "status": case.status,
+                },
+                config,
+            )
+        )
 
     for reply in replies:
         status = reply.status
@@ -763,8 +895,13 @@ def _follow_up_clocks(
             open_inv = investigation(reply, f"回复为{label}（{status}）/ the reply reports {status} rectification")
         elif status == "full":
             if open_inv is not None:
-                close(open_inv, "met", reply.done_on,
-                      f"整改完成于 {reply.done_on} / rectification complete on {reply.done_on}", reply.done_on)
+                close(
+                    open_inv,
+                    "met",
+                    reply.done_on,
+                    f"整改完成于 {reply.done_on} / rectification complete on {reply.done_on}",
+                    reply.done_on,
+                )
                 open_inv = None
             if open_check is None:
                 start = reply.done_on
@@ -776,45 +913,82 @@ def _follow_up_clocks(
                     **_deadline_lines(both),
                 }
                 clock = DerivedClock(
-                    kind="follow_up", key="", rec_number=rec.rec_number, period=str(period), start_on=start,
-                    deadline_official=both.official.date, deadline_all_weekends=both.all_weekends.date,
+                    kind="follow_up",
+                    key="",
+                    rec_number=rec.rec_number,
+                    period=str(period),
+                    start_on=start,
+                    deadline_official=both.official.date,
+                    deadline_all_weekends=both.all_weekends.date,
                     breach_after=both.breach_after,
-                    calendar_missing=both.calendar_missing, short_period=_period_short(period),
+                    calendar_missing=both.calendar_missing,
+                    short_period=_period_short(period),
                     explanation=explanation,
                 )
                 open_check = (clock, [reply.seq, start, str(period)])
         if reply.rebound and open_check is not None:
             check_start = open_check[0].start_on or reply.effective_on
             if reply.effective_on > check_start:
-                close(open_check, "met", reply.effective_on, f"回头看发现反弹回潮（{reply.effective_on}），转入跟进调查 / "
-                      f"rebound found on {reply.effective_on}: a new follow-up investigation opens", None)
+                close(
+                    open_check,
+                    "met",
+                    reply.effective_on,
+                    f"回头看发现反弹回潮（{reply.effective_on}），转入跟进调查 / "
+                    f"rebound found on {reply.effective_on}: a new follow-up investigation opens",
+                    None,
+                )
                 found_on = reply.effective_on
             else:  # reported on the reply that reported the rectification: the finding's own date is unknown
-                close(open_check, "closed", None, "回头看结果（反弹回潮）已记录但未记日期，时钟关闭，自整改完成日起重新跟进调查 "
-                      "/ rebound recorded without a date: closed; a new investigation runs from the rectification "
-                      "date", None)
+                close(
+                    open_check,
+                    "closed",
+                    None,
+                    "回头看结果（反弹回潮）已记录但未记日期，时钟关闭，自整改完成日起重新跟进调查 "
+                    "/ rebound recorded without a date: closed; a new investigation runs from the rectification "
+                    "date",
+                    None,
+                )
                 found_on = check_start
             open_check = None
             if open_inv is None:
                 evidence = rebound_notes.get(reply.seq)  # a supervision model's clue and its evidence records
-                open_inv = investigation(replace(reply, replied_on=found_on, posted_on=None),
-                                         "整改后反弹回潮 / rebound after rectification"
-                                         + (f"（{evidence}）" if evidence else ""), use_promise=False)
+                open_inv = investigation(
+                    replace(reply, replied_on=found_on, posted_on=None),
+                    "整改后反弹回潮 / rebound after rectification" + (f"（{evidence}）" if evidence else ""),
+                    use_promise=False,
+                )
     if open_inv is not None:
         close(open_inv, None, None, "", None)
     if open_check is not None:
         clock, _inputs = open_check
         done = next((e for e in reversed(done_events) if clock.start_on and e.occurred_on >= clock.start_on), None)
         rebound_flag = next((r.rebound for r in reversed(replies) if r.rebound is not None), None)
-        judged = done is not None and clock.breach_after is not None and (
-            not clock.calendar_missing or done.occurred_on <= (clock.deadline_official or done.occurred_on)
-            or done.occurred_on > clock.breach_after)  # inside an unknown year's range: judged once it is known
+        judged = (
+            done is not None
+            and clock.breach_after is not None
+            and (
+                not clock.calendar_missing
+                or done.occurred_on <= (clock.deadline_official or done.occurred_on)
+                or done.occurred_on > clock.breach_after
+            )
+        )  # inside an unknown year's range: judged once it is known
         if judged and done is not None:
-            close(open_check, "met", done.occurred_on, f"回头看完成于 {done.occurred_on} / follow-up done on "
-                  f"{done.occurred_on}", None)
+            close(
+                open_check,
+                "met",
+                done.occurred_on,
+                f"回头看完成于 {done.occurred_on} / follow-up done on {done.occurred_on}",
+                None,
+            )
         elif rebound_flag is False:
-            close(open_check, "closed", None, "回头看结果已记录（未反弹），日期未记录，时钟关闭 / follow-up result recorded "
-                  "(no rebound) without a date: closed", None)
+            close(
+                open_check,
+                "closed",
+                None,
+                "回头看结果已记录（未反弹），日期未记录，时钟关闭 / follow-up result recorded "
+                "(no rebound) without a date: closed",
+                None,
+            )
         else:
             close(open_check, None, None, "", None)
     return rounds, not_performing
@@ -824,9 +998,12 @@ def _follow_up_clocks(
 
 
 def _lawsuit_clocks(
-    case: CaseFacts, rec: RecommendationFacts, reply: DerivedClock,
+    case: CaseFacts,
+    rec: RecommendationFacts,
+    reply: DerivedClock,
     not_performing: list[tuple[dt.date, str, dt.date | None]],
-    cal: OfficialCalendar, config: DerivationConfig,
+    cal: OfficialCalendar,
+    config: DerivationConfig,
 ) -> list[DerivedClock]:
     """The procuratorate's decision to sue (行政诉讼法 Art. 25(4)) once the agency is found not performing.
 
@@ -863,27 +1040,58 @@ def _lawsuit_clocks(
             **_deadline_lines(both),
         }
         clock = DerivedClock(
-            kind="lawsuit", key=f"lawsuit:{rec.rec_number}" + ("" if ordinal == 1 else f"{ORDINAL_SEPARATOR}{ordinal}"),
-            rec_number=rec.rec_number, period=str(period), start_on=start, deadline_official=both.official.date,
+            kind="lawsuit",
+            key=f"lawsuit:{rec.rec_number}" + ("" if ordinal == 1 else f"{ORDINAL_SEPARATOR}{ordinal}"),
+            rec_number=rec.rec_number,
+            period=str(period),
+            start_on=start,
+            deadline_official=both.official.date,
             deadline_all_weekends=both.all_weekends.date,
-            breach_after=both.breach_after, calendar_missing=both.calendar_missing,
-            short_period=False, explanation=explanation,
+            breach_after=both.breach_after,
+            calendar_missing=both.calendar_missing,
+            short_period=False,
+            explanation=explanation,
         )
         decision = next((e for e in decided if e.occurred_on >= start), None)
         if decision is not None and clock.breach_after is not None:
             outcome = "met" if decision.occurred_on <= clock.breach_after else "met_late"
-            clock = replace(clock, outcome=outcome, resolved_on=decision.occurred_on, explanation={
-                **explanation, "outcome": f"已于 {decision.occurred_on} 作出是否起诉的决定 / decided on {decision.occurred_on}"})
+            clock = replace(
+                clock,
+                outcome=outcome,
+                resolved_on=decision.occurred_on,
+                explanation={
+                    **explanation,
+                    "outcome": f"已于 {decision.occurred_on} 作出是否起诉的决定 / decided on {decision.occurred_on}",
+                },
+            )
         elif ended_by_reply is not None:
-            clock = replace(clock, outcome="closed", resolved_on=ended_by_reply, explanation={
-                **explanation, "outcome": f"机关于 {ended_by_reply} 逾期回复，转入跟进调查 / the agency replied late on "
-                f"{ended_by_reply}: the follow-up takes over"})
+            clock = replace(
+                clock,
+                outcome="closed",
+                resolved_on=ended_by_reply,
+                explanation={
+                    **explanation,
+                    "outcome": f"机关于 {ended_by_reply} 逾期回复，转入跟进调查 / the agency replied late on "
+                    f"{ended_by_reply}: the follow-up takes over",
+                },
+            )
         elif case.litigation_status in LITIGATION_STARTED:
-            clock = replace(clock, outcome="met", explanation={
-                **explanation, "outcome": "已提起诉讼（日期未记录）/ litigation filed (date not recorded)"})
-        inputs = {"start": [start, source_key, ended_by_reply], "decided": [[e.occurred_on, e.seq] for e in decided],
-                  "lit": case.litigation_status, "closed": case.closing_date, "status": case.status,
-                  "withdrawn": case.withdrawal_date(rec)}
+            clock = replace(
+                clock,
+                outcome="met",
+                explanation={
+                    **explanation,
+                    "outcome": "已提起诉讼（日期未记录）/ litigation filed (date not recorded)",
+                },
+            )
+        inputs = {
+            "start": [start, source_key, ended_by_reply],
+            "decided": [[e.occurred_on, e.seq] for e in decided],
+            "lit": case.litigation_status,
+            "closed": case.closing_date,
+            "status": case.status,
+            "withdrawn": case.withdrawal_date(rec),
+        }
         out.append(_finish(_end(case, rec, clock), inputs, config))
     return out
 
@@ -895,14 +1103,26 @@ def _announcement_clock(case: CaseFacts, cal: OfficialCalendar, config: Derivati
     if event is None:
         return None
     rule = config.rules.select("announcement_period", case.region_code, event.occurred_on)
-    inputs = {"case": [case.status, case.procedure, case.closing_date, case.region_code],
-              "announced": event.occurred_on, "rule": rule.id if rule else None}
+    inputs = {
+        "case": [case.status, case.procedure, case.closing_date, case.region_code],
+        "announced": event.occurred_on,
+        "rule": rule.id if rule else None,
+    }
     if rule is None:
-        reason = (f"公告日 {event.occurred_on} 没有适用的公告期间规则，不计算期间 / no announcement-period rule bound "
-                  f"{case.region_code or '?'} on {event.occurred_on}")
-        clock = DerivedClock(kind="announcement", key=f"announcement:{case.case_id}", start_on=event.occurred_on,
-                             deadline_official=None, deadline_all_weekends=None, breach_after=None,
-                             outcome="no_statutory_period", explanation={"rule": reason, "outcome": reason})
+        reason = (
+            f"公告日 {event.occurred_on} 没有适用的公告期间规则，不计算期间 / no announcement-period rule bound "
+            f"{case.region_code or '?'} on {event.occurred_on}"
+        )
+        clock = DerivedClock(
+            kind="announcement",
+            key=f"announcement:{case.case_id}",
+            start_on=event.occurred_on,
+            deadline_official=None,
+            deadline_all_weekends=None,
+            breach_after=None,
+            outcome="no_statutory_period",
+            explanation={"rule": reason, "outcome": reason},
+        )
         return _finish(clock, inputs, config)
     period = rule.period_value
     assert period is not None
@@ -916,15 +1136,22 @@ def _announcement_clock(case: CaseFacts, cal: OfficialCalendar, config: Derivati
         **_deadline_lines(both),
     }
     clock = DerivedClock(
-        kind="announcement", key=f"announcement:{case.case_id}", period=str(period),
-        start_on=event.occurred_on, deadline_official=both.official.date,
+        kind="announcement",
+        key=f"announcement:{case.case_id}",
+        period=str(period),
+        start_on=event.occurred_on,
+        deadline_official=both.official.date,
         deadline_all_weekends=both.all_weekends.date,
-        breach_after=both.breach_after, calendar_missing=both.calendar_missing,
-        short_period=False, explanation=explanation,
+        breach_after=both.breach_after,
+        calendar_missing=both.calendar_missing,
+        short_period=False,
+        explanation=explanation,
     )
     # with a year's notice unknown, breach_after is the latest plausible date: the procuratorate may sue only after it
     ended = both.breach_after + dt.timedelta(days=1)
-    explanation["outcome"] = f"公告期间于 {both.breach_after} 届满 / the announcement period ends on {both.breach_after}"
+    explanation["outcome"] = (
+        f"公告期间于 {both.breach_after} 届满 / the announcement period ends on {both.breach_after}"
+    )
     clock = replace(clock, outcome="met", resolved_on=ended, explanation=explanation)
     return _finish(_end(case, None, clock), inputs, config)
 
@@ -958,19 +1185,19 @@ def load_case_facts(session: Session, case_pks: Sequence[int]) -> dict[int, Case
     if not case_pks:
         return {}
     cases = session.execute(
-        select(Case.id, Case.case_id, Case.procedure, Case.status, Case.litigation_status, Case.region_code,
-               Case.closed_on).where(Case.id.in_(case_pks))
+        select(
+            Case.id, Case.case_id, Case.procedure, Case.status, Case.litigation_status, Case.region_code, Case.closed_on
+        ).where(Case.id.in_(case_pks))
     ).all()
     recs = (
-        session.execute(
-            select(Recommendation).where(Recommendation.case_pk.in_(case_pks)).order_by(Recommendation.id)
-        )
+        session.execute(select(Recommendation).where(Recommendation.case_pk.in_(case_pks)).order_by(Recommendation.id))
         .scalars()
         .all()
     )
     events = session.execute(
-        select(SlaEvent.case_pk, SlaEvent.kind, SlaEvent.occurred_on, SlaEvent.id, Recommendation.rec_number,
-               SlaEvent.note)
+        select(
+            SlaEvent.case_pk, SlaEvent.kind, SlaEvent.occurred_on, SlaEvent.id, Recommendation.rec_number, SlaEvent.note
+        )
         .outerjoin(Recommendation, Recommendation.id == SlaEvent.recommendation_pk)
         .where(SlaEvent.case_pk.in_(case_pks))
     ).all()
@@ -978,16 +1205,27 @@ def load_case_facts(session: Session, case_pks: Sequence[int]) -> dict[int, Case
     for rec in recs:
         replies = tuple(
             ReplyFacts(
-                seq=r.seq, replied_on=r.replied_on, posted_on=r.posted_on, has_evidence=bool(r.has_evidence),
-                rectification_due=r.rectification_due, rectified=r.rectified, rectified_on=r.rectified_on,
-                rebound=r.rebound, rectification_status=r.rectification_status,
+                seq=r.seq,
+                replied_on=r.replied_on,
+                posted_on=r.posted_on,
+                has_evidence=bool(r.has_evidence),
+                rectification_due=r.rectification_due,
+                rectified=r.rectified,
+                rectified_on=r.rectified_on,
+                rebound=r.rebound,
+                rectification_status=r.rectification_status,
             )
             for r in rec.replies
         )
         recs_by_case.setdefault(rec.case_pk, []).append(
             RecommendationFacts(
-                rec_number=rec.rec_number, issued_on=rec.issued_on, received_on=rec.received_on,
-                urgent=bool(rec.urgent), replies=replies, pk=rec.id, withdrawn_on=rec.withdrawn_on,
+                rec_number=rec.rec_number,
+                issued_on=rec.issued_on,
+                received_on=rec.received_on,
+                urgent=bool(rec.urgent),
+                replies=replies,
+                pk=rec.id,
+                withdrawn_on=rec.withdrawn_on,
             )
         )
     events_by_case: dict[int, list[EventFacts]] = {}
@@ -995,9 +1233,15 @@ def load_case_facts(session: Session, case_pks: Sequence[int]) -> dict[int, Case
         events_by_case.setdefault(case_pk, []).append(EventFacts(kind, occurred_on, rec_number, event_id, note))
     return {
         pk: CaseFacts(
-            case_id=case_id, procedure=procedure, status=status, litigation_status=litigation_status,
-            recommendations=tuple(recs_by_case.get(pk, ())), events=tuple(events_by_case.get(pk, ())), pk=pk,
-            region_code=region_code or "", closed_on=closed_on,
+            case_id=case_id,
+            procedure=procedure,
+            status=status,
+            litigation_status=litigation_status,
+            recommendations=tuple(recs_by_case.get(pk, ())),
+            events=tuple(events_by_case.get(pk, ())),
+            pk=pk,
+            region_code=region_code or "",
+            closed_on=closed_on,
         )
         for pk, case_id, procedure, status, litigation_status, region_code, closed_on in cases
     }
@@ -1048,15 +1292,23 @@ def record_event(
         persons = [decrypt(p.name_enc, "parties.name") or "" for p in case.parties if p.kind == "person"]
         note = mask_text(note, [p for p in persons if p])
     event = SlaEvent(
-        case_pk=case.id, recommendation_pk=rec_pk, kind=kind, occurred_on=occurred_on, note=note,
-        recorded_by=actor, recorded_at=dt.datetime.now(dt.UTC),
+        case_pk=case.id,
+        recommendation_pk=rec_pk,
+        kind=kind,
+        occurred_on=occurred_on,
+        note=note,
+        recorded_by=actor,
+        recorded_at=dt.datetime.now(dt.UTC),
     )
     session.add(event)
     session.flush()
     audit.append(
-        session, actor=actor, action="sla.event", object_type="case", object_id=case_id,
+        session,
+        actor=actor,
+        action="sla.event",
+        object_type="case",
+        object_id=case_id,
         after={"kind": kind, "occurred_on": occurred_on, "rec_number": rec_number},
         detail={"kind": kind, "occurred_on": occurred_on.isoformat(), "rec_number": rec_number},
     )
     return event
-

@@ -87,9 +87,7 @@ def evaluate(clock: ClockDates, as_of: dt.date, policy: ResolvedPolicy) -> Evalu
         return Evaluation(fixed)
     assert clock.breach_after is not None and clock.deadline_official is not None
     active = tuple(
-        LevelDue(lv, due)
-        for lv in policy.levels(clock.kind)
-        if (due := _level_active(lv, clock, as_of)) is not None
+        LevelDue(lv, due) for lv in policy.levels(clock.kind) if (due := _level_active(lv, clock, as_of)) is not None
     )
     level = max((a.level.level for a in active), default=None)
     if as_of > clock.breach_after:
@@ -100,7 +98,8 @@ def evaluate(clock: ClockDates, as_of: dt.date, policy: ResolvedPolicy) -> Evalu
         return Evaluation(ClockState.CALENDAR_MISSING, level, active, days_left=(clock.deadline_official - as_of).days)
     window = policy.due_soon_window(clock.short_period)
     soon = as_of >= clock.deadline_official - dt.timedelta(days=window) or any(
-        a.level.marks == "due_soon" for a in active)  # a reminder already out also means due soon
+        a.level.marks == "due_soon" for a in active
+    )  # a reminder already out also means due soon
     state = ClockState.DUE_SOON if soon else ClockState.RUNNING
     return Evaluation(state, level, active, days_left=(clock.deadline_official - as_of).days)
 
@@ -173,8 +172,9 @@ class Directory:
     @classmethod
     def build(cls, session: Session, policy: EscalationPolicy, region_codes: Iterable[str] | None = None) -> Directory:
         rows = [
-            _AgencyRow(a.id, a.code, a.name, a.kind, a.region_code, a.superior_id, list(a.contacts or []),
-                       bool(a.registered))
+            _AgencyRow(
+                a.id, a.code, a.name, a.kind, a.region_code, a.superior_id, list(a.contacts or []), bool(a.registered)
+            )
             for a in session.execute(select(Agency).order_by(Agency.code)).scalars()
         ]
         if region_codes is None:
@@ -199,8 +199,9 @@ class Directory:
                     DirectoryEntry(key, c["channel"], c["address"], c.get("label") or "") for c in contacts
                 )
             else:  # an agency without contacts: the operator forwards it
-                d.entries.extend(DirectoryEntry(key, e.channel, e.address, "无联系渠道，转运维 / no contacts")
-                                 for e in operator)
+                d.entries.extend(
+                    DirectoryEntry(key, e.channel, e.address, "无联系渠道，转运维 / no contacts") for e in operator
+                )
             targets: dict[str, _AgencyRow | None] = {
                 "agency_contact": a,
                 "superior_authority": by_pk.get(a.superior_pk) if a.superior_pk else None,
@@ -227,8 +228,12 @@ class Directory:
                         for c in contacts
                     )
                 else:
-                    d.entries.extend(DirectoryEntry(route, e.channel, e.address, "未配置检察院地址，转运维 / "
-                                                    "procuratorate not configured") for e in operator)
+                    d.entries.extend(
+                        DirectoryEntry(
+                            route, e.channel, e.address, "未配置检察院地址，转运维 / procuratorate not configured"
+                        )
+                        for e in operator
+                    )
         return d
 
     def route(self, role: str, *, agency_pk: int | None, case_id: str, region_code: str) -> tuple[str, str]:
@@ -300,25 +305,38 @@ def revoke_stale(
             still_due = window is not None and window[0] <= as_of
             if still_due:
                 assert level is not None
-                recipients = level_recipients(level, directory, agency_pk=agency_pk, case_id=case_id,
-                                              region_code=region_code)
+                recipients = level_recipients(
+                    level, directory, agency_pk=agency_pk, case_id=case_id, region_code=region_code
+                )
                 still_due = esc.recipient in recipients or esc.recipient.startswith(COPIED_PREFIX)
         if still_due:
             if withdrawn:
                 session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status.in_(("pending", "failed")),
-                           OutboxMessage.dedupe_key.not_like("corr:%"))
-                    .values(status="cancelled", escalation_pk=None,
-                            last_error="已撤销：检察建议已撤回 / revoked: the recommendation was withdrawn")
+                    .where(
+                        OutboxMessage.escalation_pk == esc.id,
+                        OutboxMessage.status.in_(("pending", "failed")),
+                        OutboxMessage.dedupe_key.not_like("corr:%"),
+                    )
+                    .values(
+                        status="cancelled",
+                        escalation_pk=None,
+                        last_error="已撤销：检察建议已撤回 / revoked: the recommendation was withdrawn",
+                    )
                 )
             continue
         cancelled = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status.in_(("pending", "failed")),
-                           OutboxMessage.dedupe_key.not_like("corr:%"))
-            .values(status="cancelled", escalation_pk=None,
-                    last_error="已撤销：时钟重新推算后不再到期 / revoked: no longer due after the clock was re-derived")
+            .where(
+                OutboxMessage.escalation_pk == esc.id,
+                OutboxMessage.status.in_(("pending", "failed")),
+                OutboxMessage.dedupe_key.not_like("corr:%"),
+            )
+            .values(
+                status="cancelled",
+                escalation_pk=None,
+                last_error="已撤销：时钟重新推算后不再到期 / revoked: no longer due after the clock was re-derived",
+            )
         ).rowcount
         corrections = _send_corrections(session, esc, clock, as_of, changes)
         remaining = session.scalar(
@@ -329,11 +347,21 @@ def revoke_stale(
             session.execute(delete(Escalation).where(Escalation.id == esc.id))
         revoked += 1
         audit.append(
-            session, actor=actor, action="escalation.revoke", object_type="clock", object_id=clock_key,
+            session,
+            actor=actor,
+            action="escalation.revoke",
+            object_type="clock",
+            object_id=clock_key,
             before={"level": esc.level, "recipient": esc.recipient, "due_on": esc.due_on},
-            detail={"level": esc.level, "level_name": esc.level_name, "recipient": esc.recipient,
-                    "cancelled_messages": cancelled, "escalation_deleted": deleted,
-                    "kept_because_sent": not deleted, "corrections": corrections},
+            detail={
+                "level": esc.level,
+                "level_name": esc.level_name,
+                "recipient": esc.recipient,
+                "cancelled_messages": cancelled,
+                "escalation_deleted": deleted,
+                "kept_because_sent": not deleted,
+                "corrections": corrections,
+            },
         )
     return revoked
 
@@ -361,24 +389,45 @@ def _send_corrections(
 ) -> int:
     """A correction notice (更正通知) for each message of ``esc`` already sent, to the same address: at most
     once per sent message (dedupe key ``corr:<message id>``, unique in the database)."""
-    sent = session.execute(
-        select(OutboxMessage).where(OutboxMessage.escalation_pk == esc.id, OutboxMessage.status == "sent",
-                                    OutboxMessage.dedupe_key.not_like("corr:%"))
-    ).scalars().all()
+    sent = (
+        session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.escalation_pk == esc.id,
+                OutboxMessage.status == "sent",
+                OutboxMessage.dedupe_key.not_like("corr:%"),
+            )
+        )
+        .scalars()
+        .all()
+    )
     made = 0
     for message in sent:
         key = f"corr:{message.id}"
         if session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key == key)):
             continue
         payload = {
-            "template": "correction", "role": (message.payload or {}).get("role"), "as_of": as_of.isoformat(),
-            "clock_pk": esc.clock_pk, "corrects": message.id, "corrected_subject": message.subject,
+            "template": "correction",
+            "role": (message.payload or {}).get("role"),
+            "as_of": as_of.isoformat(),
+            "clock_pk": esc.clock_pk,
+            "corrects": message.id,
+            "corrected_subject": message.subject,
             "corrected_sent_on": (message.sent_at or message.created_at).date().isoformat(),
-            "changes": list(changes), "corrected_state_line": _state_line(clock),
+            "changes": list(changes),
+            "corrected_state_line": _state_line(clock),
         }
-        session.add(OutboxMessage(dedupe_key=key, escalation_pk=esc.id, channel=message.channel,
-                                  recipient=message.recipient, subject="更正通知", body="", payload=payload,
-                                  status="pending"))
+        session.add(
+            OutboxMessage(
+                dedupe_key=key,
+                escalation_pk=esc.id,
+                channel=message.channel,
+                recipient=message.recipient,
+                subject="更正通知",
+                body="",
+                payload=payload,
+                status="pending",
+            )
+        )
         made += 1
     session.flush()
     return made
@@ -444,22 +493,43 @@ def clock_history(session: Session, clock: Clock) -> list[dict[str, Any]]:
     if clock.start_on is not None:
         events.append({"on": clock.start_on, "event": "start", "period": clock.period})
     for reply in explanation.get("replies", []) or []:
-        events.append({"on": reply.get("posted_on") or reply.get("replied_on"), "event": "reply",
-                       "counted": reply.get("counted"), "why": reply.get("why"),
-                       "rectification_status": reply.get("rectification_status")})
+        events.append(
+            {
+                "on": reply.get("posted_on") or reply.get("replied_on"),
+                "event": "reply",
+                "counted": reply.get("counted"),
+                "why": reply.get("why"),
+                "rectification_status": reply.get("rectification_status"),
+            }
+        )
     for note in explanation.get("suspension", []) or []:
         events.append({"on": str(note)[:10], "event": "suspension", "note": note})
-    for esc in session.execute(select(Escalation).where(Escalation.clock_pk == clock.id)
-                               .order_by(Escalation.due_on, Escalation.level, Escalation.recipient)).scalars():
-        messages = session.execute(select(OutboxMessage.status, OutboxMessage.channel, OutboxMessage.dedupe_key)
-                                   .where(OutboxMessage.escalation_pk == esc.id)
-                                   .order_by(OutboxMessage.id)).all()
-        events.append({"on": esc.due_on, "event": "notice", "level": esc.level, "level_name": esc.level_name,
-                       "recipient": esc.recipient,
-                       "messages": [{"status": st, "channel": ch, "correction": key.startswith("corr:")}
-                                    for st, ch, key in messages]})
-    if clock.breach_after is not None and (clock.outcome in (None, "breached") or (
-            clock.resolved_on is not None and clock.resolved_on > clock.breach_after)):
+    for esc in session.execute(
+        select(Escalation)
+        .where(Escalation.clock_pk == clock.id)
+        .order_by(Escalation.due_on, Escalation.level, Escalation.recipient)
+    ).scalars():
+        messages = session.execute(
+            select(OutboxMessage.status, OutboxMessage.channel, OutboxMessage.dedupe_key)
+            .where(OutboxMessage.escalation_pk == esc.id)
+            .order_by(OutboxMessage.id)
+        ).all()
+        events.append(
+            {
+                "on": esc.due_on,
+                "event": "notice",
+                "level": esc.level,
+                "level_name": esc.level_name,
+                "recipient": esc.recipient,
+                "messages": [
+                    {"status": st, "channel": ch, "correction": key.startswith("corr:")} for st, ch, key in messages
+                ],
+            }
+        )
+    if clock.breach_after is not None and (
+        clock.outcome in (None, "breached")
+        or (clock.resolved_on is not None and clock.resolved_on > clock.breach_after)
+    ):
         events.append({"on": clock.breach_after + dt.timedelta(days=1), "event": "breach"})
     if clock.outcome is not None:
         events.append({"on": clock.resolved_on, "event": clock.outcome, "note": explanation.get("outcome")})
@@ -498,9 +568,14 @@ def clock_status(
         if resolved is None:
             resolved = resolved_cache[(region, domain)] = policy.resolve(region, domain)
         dates = ClockDates(
-            kind=clock.kind, start_on=clock.start_on, deadline_official=clock.deadline_official,
-            deadline_all_weekends=clock.deadline_all_weekends, breach_after=clock.breach_after,
-            outcome=clock.outcome, resolved_on=clock.resolved_on, short_period=bool(clock.short_period),
+            kind=clock.kind,
+            start_on=clock.start_on,
+            deadline_official=clock.deadline_official,
+            deadline_all_weekends=clock.deadline_all_weekends,
+            breach_after=clock.breach_after,
+            outcome=clock.outcome,
+            resolved_on=clock.resolved_on,
+            short_period=bool(clock.short_period),
             calendar_missing=bool(clock.calendar_missing),
         )
         if clock.kind == "lawsuit" and clock.start_on is not None and clock.start_on > as_of:
@@ -511,15 +586,27 @@ def clock_status(
         level_label = next((lv.label for lv in resolved.levels(clock.kind) if lv.level == ev.level), None)
         rows.append(
             StatusRow(
-                case_id=cid, clock_key=clock.clock_key, kind=clock.kind, kind_label=KIND_LABELS.get(clock.kind, ""),
-                rec_number=rec_number, agency=agency_name, start_on=clock.start_on,
-                deadline_official=clock.deadline_official, deadline_all_weekends=clock.deadline_all_weekends,
-                breach_after=clock.breach_after, state=ev.state.value, level=ev.level, level_label=level_label,
-                days_left=ev.days_left, days_overdue=ev.days_overdue, incomplete=bool(clock.incomplete),
+                case_id=cid,
+                clock_key=clock.clock_key,
+                kind=clock.kind,
+                kind_label=KIND_LABELS.get(clock.kind, ""),
+                rec_number=rec_number,
+                agency=agency_name,
+                start_on=clock.start_on,
+                deadline_official=clock.deadline_official,
+                deadline_all_weekends=clock.deadline_all_weekends,
+                breach_after=clock.breach_after,
+                state=ev.state.value,
+                level=ev.level,
+                level_label=level_label,
+                days_left=ev.days_left,
+                days_overdue=ev.days_overdue,
+                incomplete=bool(clock.incomplete),
                 met_on=clock.met_on,
                 calendar_missing_years=tuple((clock.explanation or {}).get("calendar_missing_years", ())),
                 deadline_latest=clock.breach_after,
-                outcome=clock.outcome, resolved_on=clock.resolved_on,
+                outcome=clock.outcome,
+                resolved_on=clock.resolved_on,
                 citation=str((clock.explanation or {}).get("citation") or ""),
                 rules_applied=tuple(r.get("id", "") for r in (clock.explanation or {}).get("rules_applied", []) or []),
                 not_performing="not_performing" in (clock.explanation or {}),
@@ -527,8 +614,24 @@ def clock_status(
                 history=tuple(clock_history(session, clock)) if with_history else None,
             )
         )
-    order = {s: i for i, s in enumerate(("escalated", "breached", "due_soon", "calendar_missing", "suspended",
-                                         "running", "pending", "no_statutory_period", "met_late", "met", "withdrawn",
-                                         "closed"))}
+    order = {
+        s: i
+        for i, s in enumerate(
+            (
+                "escalated",
+                "breached",
+                "due_soon",
+                "calendar_missing",
+                "suspended",
+                "running",
+                "pending",
+                "no_statutory_period",
+                "met_late",
+                "met",
+                "withdrawn",
+                "closed",
+            )
+        )
+    }
     rows.sort(key=lambda r: (order.get(r.state, 99), -(r.days_overdue or 0), r.days_left or 0, r.case_id))
     return rows[:limit] if limit else rows

@@ -327,12 +327,16 @@ class SuspendedDeadline:
             )
             lines.extend(f"  顺延 / shift {s.from_date} → {s.to_date}：{s.reason}" for s in self.shifts)
             if self.all_weekends != self.official:
-                lines.extend(f"  all-weekends 顺延 / shift {s.from_date} → {s.to_date}：{s.reason}"
-                             for s in self.all_weekends_shifts)
+                lines.extend(
+                    f"  all-weekends 顺延 / shift {s.from_date} → {s.to_date}：{s.reason}"
+                    for s in self.all_weekends_shifts
+                )
         else:
             lines.append("顺延后的末日为工作日，无需再顺延 / the moved last day is a working day: no shift")
-        lines.append(f"届满日 / Deadline: {self.official}（{weekday_label(self.official)}）24:00"
-                     + (f"；all-weekends 口径 {self.all_weekends}" if self.all_weekends != self.official else ""))
+        lines.append(
+            f"届满日 / Deadline: {self.official}（{weekday_label(self.official)}）24:00"
+            + (f"；all-weekends 口径 {self.all_weekends}" if self.all_weekends != self.official else "")
+        )
         if self.calendar_missing:
             years = "、".join(str(y) for y in self.missing_years)
             lines.append(

@@ -80,8 +80,12 @@ AGENCY_ROLES: tuple[str, ...] = (
 PROCURATOR_ROLES: tuple[str, ...] = ("case_procurator", "department_head", "lawsuit_proposal", "supervisory_proposal")
 ROLES: tuple[str, ...] = AGENCY_ROLES + PROCURATOR_ROLES
 #: Where a procurator role's messages are routed (``lawsuit_proposal`` goes to the case procurator).
-ROUTE_ROLE = {"case_procurator": "case_procurator", "department_head": "department_head",
-              "lawsuit_proposal": "case_procurator", "supervisory_proposal": "case_procurator"}
+ROUTE_ROLE = {
+    "case_procurator": "case_procurator",
+    "department_head": "department_head",
+    "lawsuit_proposal": "case_procurator",
+    "supervisory_proposal": "case_procurator",
+}
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _PREFIX = re.compile(r"^\d{0,6}$")
@@ -174,9 +178,7 @@ class Ladder(_Strict):
         if first_after is not None and first_after.state is None:
             # The first level after the deadline marks the breach itself; later ones are escalations.
             fixed = first_after.model_copy(update={"state": "breached"})
-            object.__setattr__(
-                self, "levels", tuple(fixed if lv is first_after else lv for lv in self.levels)
-            )
+            object.__setattr__(self, "levels", tuple(fixed if lv is first_after else lv for lv in self.levels))
         return self
 
 

@@ -116,8 +116,8 @@ class Rule(_Strict):
         for prefix in value:
             if not _PREFIX.match(str(prefix)):
                 raise ValueError(
-                    f"管辖区划前缀 {prefix!r} 须为0–6位数字（GB/T 2260；\"\" 为全国）/ jurisdiction prefix {prefix!r} "
-                    "must be 0-6 digits of a division code (\"\" = national)"
+                    f'管辖区划前缀 {prefix!r} 须为0–6位数字（GB/T 2260；"" 为全国）/ jurisdiction prefix {prefix!r} '
+                    'must be 0-6 digits of a division code ("" = national)'
                 )
         return tuple(str(p) for p in value)
 
@@ -208,8 +208,11 @@ class RuleSet:
 
     def all_in_force(self, kind: str, region_code: str, on: dt.date) -> list[Rule]:
         """Every rule of ``kind`` binding ``region_code`` on ``on``, most local first."""
-        found = [(n, r) for r in self.rules if r.kind == kind and r.in_force(on)
-                 and (n := r.match_length(region_code)) is not None]
+        found = [
+            (n, r)
+            for r in self.rules
+            if r.kind == kind and r.in_force(on) and (n := r.match_length(region_code)) is not None
+        ]
         found.sort(key=lambda item: (-item[0], -item[1].effective_from.toordinal(), item[1].id))
         return [r for _n, r in found]
 
@@ -241,7 +244,7 @@ def parse_rules(data: Any, *, where: str, local: bool = False) -> tuple[Rule, ..
             if rule.national:
                 raise RuleError(
                     f"规则格式错误 / invalid rules in {where}: local_rules[{i}] ({rule.id}) 地方规则须指明管辖区划，"
-                    "不能适用于全国 / a local rule must name its region (a division-code prefix), never \"\" (national)"
+                    '不能适用于全国 / a local rule must name its region (a division-code prefix), never "" (national)'
                 )
     return rules
 

@@ -96,8 +96,11 @@ CHECK_NOW = dt.date(1970, 1, 1)
 
 def derivation_config(policy: EscalationPolicy) -> DerivationConfig:
     """Periods from the policy and the legal rules (shipped plus the policy's ``local_rules``)."""
-    return DerivationConfig(follow_up_period=Period.parse(policy.follow_up_period), rules=policy.rules,
-                            lawsuit_decision_period=Period.parse(policy.lawsuit_decision_period))
+    return DerivationConfig(
+        follow_up_period=Period.parse(policy.follow_up_period),
+        rules=policy.rules,
+        lawsuit_decision_period=Period.parse(policy.lawsuit_decision_period),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -132,9 +135,7 @@ def _calendar_changed(session: Session, last: SlaSweepRun | None, digests: dict[
     reach = func.coalesce(Clock.breach_after, Clock.deadline_all_weekends, Clock.deadline_official)
     # a deadline's computation reads days from the start to its latest date, and the last days of December
     # belong to the next year's New Year block
-    overlaps = [
-        (Clock.start_on <= dt.date(y, 12, 31)) & (reach >= dt.date(y - 1, 12, 29)) for y in sorted(set(years))
-    ]
+    overlaps = [(Clock.start_on <= dt.date(y, 12, 31)) & (reach >= dt.date(y - 1, 12, 29)) for y in sorted(set(years))]
     return select(Clock.case_pk).where(Clock.start_on.is_not(None), or_(*overlaps))
 
 
@@ -231,17 +232,28 @@ def _recompute_chunk(
         session.execute(select(Case.id).where(Case.id.in_(case_pks)).order_by(Case.id).with_for_update())
     watermark = dt.datetime.now(dt.UTC)
     facts = load_case_facts(session, case_pks)
-    meta = {pk: (cid, region, domain) for pk, cid, region, domain in session.execute(
-        select(Case.id, Case.case_id, Case.region_code, Case.domain).where(Case.id.in_(case_pks)))}
-    recs = {rn: (pk, agency_pk) for pk, rn, agency_pk in session.execute(
-        select(Recommendation.id, Recommendation.rec_number, Recommendation.agency_pk)
-        .where(Recommendation.case_pk.in_(case_pks)))}
+    meta = {
+        pk: (cid, region, domain)
+        for pk, cid, region, domain in session.execute(
+            select(Case.id, Case.case_id, Case.region_code, Case.domain).where(Case.id.in_(case_pks))
+        )
+    }
+    recs = {
+        rn: (pk, agency_pk)
+        for pk, rn, agency_pk in session.execute(
+            select(Recommendation.id, Recommendation.rec_number, Recommendation.agency_pk).where(
+                Recommendation.case_pk.in_(case_pks)
+            )
+        )
+    }
     agency_of = {pk: agency_pk for pk, agency_pk in recs.values()}
     existing: dict[int, dict[str, Clock]] = {}
     for clock in session.execute(select(Clock).where(Clock.case_pk.in_(case_pks))).scalars():
         existing.setdefault(clock.case_pk, {})[clock.clock_key] = clock
-    markers = {m.case_pk: m for m in session.execute(
-        select(SlaDerivation).where(SlaDerivation.case_pk.in_(case_pks))).scalars()}
+    markers = {
+        m.case_pk: m
+        for m in session.execute(select(SlaDerivation).where(SlaDerivation.case_pk.in_(case_pks))).scalars()
+    }
     for pk in case_pks:
         case = facts.get(pk)
         if case is None:
@@ -279,8 +291,17 @@ def _recompute_chunk(
             changes.append(_change(dc.key, before, new))
             if before is not None:
                 report.revoked += revoke_stale(
-                    session, clock_pk=row.id, clock_key=dc.key, clock=dc, as_of=as_of, policy=resolved,
-                    directory=directory, agency_pk=agency_pk, case_id=case_id, region_code=region, actor=actor,
+                    session,
+                    clock_pk=row.id,
+                    clock_key=dc.key,
+                    clock=dc,
+                    as_of=as_of,
+                    policy=resolved,
+                    directory=directory,
+                    agency_pk=agency_pk,
+                    case_id=case_id,
+                    region_code=region,
+                    actor=actor,
                     changes=change_lines(changes[-1]),
                 )
         for key, row in rows.items():  # derived before, not any more (e.g. a promise withdrawn on correction)
@@ -290,16 +311,28 @@ def _recompute_chunk(
             row.outcome, row.resolved_on, row.met_on, row.state, row.level = "closed", None, None, "closed", None
             row.next_check_on = None
             row.inputs_digest = "withdrawn"
-            row.explanation = {**(row.explanation or {}), "withdrawn": "更正后的记录不再产生此时钟，已关闭 / the "
-                               "corrected records no longer give this clock: closed"}
+            row.explanation = {
+                **(row.explanation or {}),
+                "withdrawn": "更正后的记录不再产生此时钟，已关闭 / the "
+                "corrected records no longer give this clock: closed",
+            }
             row.computed_at = watermark
             report.withdrawn += 1
             changes.append(_change(key, before, _row_fields(row)))
             dates = _dates(row)
             agency_pk = agency_of.get(row.recommendation_pk)
             report.revoked += revoke_stale(
-                session, clock_pk=row.id, clock_key=key, clock=dates, as_of=as_of, policy=resolved,
-                directory=directory, agency_pk=agency_pk, case_id=case_id, region_code=region, actor=actor,
+                session,
+                clock_pk=row.id,
+                clock_key=key,
+                clock=dates,
+                as_of=as_of,
+                policy=resolved,
+                directory=directory,
+                agency_pk=agency_pk,
+                case_id=case_id,
+                region_code=region,
+                actor=actor,
                 changes=["更正后的记录不再产生此期限 / the corrected records no longer give this deadline"],
             )
             if not session.scalar(select(func.count()).select_from(Escalation).where(Escalation.clock_pk == row.id)):
@@ -308,14 +341,22 @@ def _recompute_chunk(
         inputs_digest = audit.digest(sorted(dc.inputs_digest for dc in derived))
         if changes:
             audit.append(
-                session, actor=actor, action="clock.recompute", object_type="case", object_id=case_id,
-                before=[c["before"] for c in changes], after=[c["after"] for c in changes],
+                session,
+                actor=actor,
+                action="clock.recompute",
+                object_type="case",
+                object_id=case_id,
+                before=[c["before"] for c in changes],
+                after=[c["after"] for c in changes],
                 detail={"as_of": as_of.isoformat(), "clocks": changes},
             )
         marker = markers.get(pk)
         if marker is None:
-            session.add(SlaDerivation(case_pk=pk, inputs_digest=inputs_digest, rules_digest=config.digest,
-                                      computed_at=watermark))
+            session.add(
+                SlaDerivation(
+                    case_pk=pk, inputs_digest=inputs_digest, rules_digest=config.digest, computed_at=watermark
+                )
+            )
         else:
             marker.inputs_digest, marker.rules_digest, marker.computed_at = inputs_digest, config.digest, watermark
 
@@ -339,9 +380,15 @@ def _row_fields(row: Clock) -> dict[str, Any]:
 
 def _dates(row: Clock) -> ClockDates:
     return ClockDates(
-        kind=row.kind, start_on=row.start_on, deadline_official=row.deadline_official,
-        deadline_all_weekends=row.deadline_all_weekends, breach_after=row.breach_after, outcome=row.outcome,
-        resolved_on=row.resolved_on, short_period=bool(row.short_period), calendar_missing=bool(row.calendar_missing),
+        kind=row.kind,
+        start_on=row.start_on,
+        deadline_official=row.deadline_official,
+        deadline_all_weekends=row.deadline_all_weekends,
+        breach_after=row.breach_after,
+        outcome=row.outcome,
+        resolved_on=row.resolved_on,
+        short_period=bool(row.short_period),
+        calendar_missing=bool(row.calendar_missing),
     )
 
 
@@ -480,7 +527,9 @@ class _Sql:
                 self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
 
 
-def _insert_rows(conn: Connection, table: str, keys: Sequence[str], rows: list[dict[str, Any]], chunk: int = 500) -> None:
+def _insert_rows(
+    conn: Connection, table: str, keys: Sequence[str], rows: list[dict[str, Any]], chunk: int = 500
+) -> None:
     """Multi-row INSERTs (a row-at-a-time executemany costs a round trip per row on PostgreSQL)."""
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
@@ -502,8 +551,15 @@ def _level_fields(lv: LevelSpec | None) -> dict[str, int | None]:
     (offset ≤ 0) or from ``breach_after``, a reminder ending at breach, the state it marks."""
     if lv is None:
         return dict.fromkeys(_SLOT_FIELDS)
-    return {"l": lv.level, "o": lv.offset_days, "s": lv.offset_for(True), "fo": int(lv.offset_days <= 0),
-            "ub": int(lv.expires_at_breach), "esc": int(lv.marks == "escalated"), "soon": int(lv.marks == "due_soon")}
+    return {
+        "l": lv.level,
+        "o": lv.offset_days,
+        "s": lv.offset_for(True),
+        "fo": int(lv.offset_days <= 0),
+        "ub": int(lv.expires_at_breach),
+        "esc": int(lv.marks == "escalated"),
+        "soon": int(lv.marks == "due_soon"),
+    }
 
 
 def _load_tables(
@@ -533,8 +589,16 @@ def _load_tables(
     for region, domain in pairs:
         resolved = policy.resolve(region, domain)
         resolved_by_key.setdefault(resolved.key, resolved)
-        pol_rows.append({"r": region, "d": domain, "k": resolved.key, "ds": resolved.due_soon_days,
-                         "sds": resolved.short_due_soon_days, "digest": _digest("pol", region, domain, resolved.key)})
+        pol_rows.append(
+            {
+                "r": region,
+                "d": domain,
+                "k": resolved.key,
+                "ds": resolved.due_soon_days,
+                "sds": resolved.short_due_soon_days,
+                "digest": _digest("pol", region, domain, resolved.key),
+            }
+        )
     slots = max([1] + [len(r.levels(kind)) for r in resolved_by_key.values() for kind in CLOCK_KINDS])
     agencies = sorted({pk for pk, _role in directory.agency_routes})
     ladder_rows: list[dict[str, Any]] = []
@@ -550,13 +614,31 @@ def _load_tables(
             ladder_rows.append(ladder)
             for slot, lv in enumerate(levels, start=1):
                 lid = len(lvl_rows) + 1
-                recipients = [row for akey in [0, *agencies] for row in _recipient_rows(lid, akey, lv, directory, as_of)]
+                recipients = [
+                    row for akey in [0, *agencies] for row in _recipient_rows(lid, akey, lv, directory, as_of)
+                ]
                 # the level as the escalations see it: number, due-date offsets, recipients (payloads hold the
                 # as-of date and are left out)
-                digest = _digest("lvl", key, kind, slot, _level_fields(lv),
-                                 [(r["akey"], r["mode"], r["recipient"], r["route"]) for r in recipients])
-                lvl_rows.append({"lid": lid, "slot": slot, "k": key, "kind": kind, "name": lv.name, "label": lv.label,
-                                 "digest": digest, **_level_fields(lv)})
+                digest = _digest(
+                    "lvl",
+                    key,
+                    kind,
+                    slot,
+                    _level_fields(lv),
+                    [(r["akey"], r["mode"], r["recipient"], r["route"]) for r in recipients],
+                )
+                lvl_rows.append(
+                    {
+                        "lid": lid,
+                        "slot": slot,
+                        "k": key,
+                        "kind": kind,
+                        "name": lv.name,
+                        "label": lv.label,
+                        "digest": digest,
+                        **_level_fields(lv),
+                    }
+                )
                 first = len(rcpt_rows) + 1
                 rcpt_rows += [{"rid": first + i, **row} for i, row in enumerate(recipients)]
     digests = sorted({row["digest"] for row in pol_rows} | {row["digest"] for row in lvl_rows})
@@ -565,34 +647,64 @@ def _load_tables(
     fresh = any(row["fresh"] for row in (*pol_rows, *lvl_rows))
     slot_columns = ", ".join(f"{name}{slot} INTEGER" for slot in range(1, slots + 1) for name in _SLOT_FIELDS)
     payload_type = "JSON" if sql.pg else "TEXT"
-    sql.temp("sla_pol", "region_code VARCHAR(6), domain VARCHAR(32), policy_key VARCHAR(80), "
-             "due_soon INTEGER, short_due_soon INTEGER, fresh INTEGER")
+    sql.temp(
+        "sla_pol",
+        "region_code VARCHAR(6), domain VARCHAR(32), policy_key VARCHAR(80), "
+        "due_soon INTEGER, short_due_soon INTEGER, fresh INTEGER",
+    )
     sql.temp("sla_ladder", f"policy_key VARCHAR(80), kind VARCHAR(16), {slot_columns}")
-    sql.temp("sla_lvl", "lid INTEGER, slot INTEGER, policy_key VARCHAR(80), kind VARCHAR(16), name VARCHAR(40), "
-             "label VARCHAR(200), level INTEGER, o INTEGER, s INTEGER, fo INTEGER, ub INTEGER, esc INTEGER, "
-             "soon INTEGER, fresh INTEGER")
-    sql.temp("sla_rcpt", "rid INTEGER, lid INTEGER, akey BIGINT, mode INTEGER, recipient VARCHAR(200), "
-             f"route_key VARCHAR(200), payload {payload_type}")
+    sql.temp(
+        "sla_lvl",
+        "lid INTEGER, slot INTEGER, policy_key VARCHAR(80), kind VARCHAR(16), name VARCHAR(40), "
+        "label VARCHAR(200), level INTEGER, o INTEGER, s INTEGER, fo INTEGER, ub INTEGER, esc INTEGER, "
+        "soon INTEGER, fresh INTEGER",
+    )
+    sql.temp(
+        "sla_rcpt",
+        "rid INTEGER, lid INTEGER, akey BIGINT, mode INTEGER, recipient VARCHAR(200), "
+        f"route_key VARCHAR(200), payload {payload_type}",
+    )
     sql.temp("sla_agency", "pk BIGINT")
     sql.temp("sla_dir", "route_key VARCHAR(200), channel VARCHAR(16), address VARCHAR(300), addr_key VARCHAR(16)")
     _insert_rows(conn, "sla_pol", ("r", "d", "k", "ds", "sds", "fresh"), pol_rows)
-    sql.values("sla_pol", (("region_code", "r", "VARCHAR(6)"), ("domain", "d", "VARCHAR(32)"),
-                           ("policy_key", "k", "VARCHAR(80)"), ("due_soon", "ds", "INTEGER"),
-                           ("short_due_soon", "sds", "INTEGER"), ("fresh", "fresh", "INTEGER")), pol_rows)
-    sql.values("sla_ladder", (("policy_key", "k", "VARCHAR(80)"), ("kind", "kind", "VARCHAR(16)"),
-                              *((f"{n}{s}", f"{n}{s}", "INTEGER") for s in range(1, slots + 1) for n in _SLOT_FIELDS)),
-               ladder_rows)
+    sql.values(
+        "sla_pol",
+        (
+            ("region_code", "r", "VARCHAR(6)"),
+            ("domain", "d", "VARCHAR(32)"),
+            ("policy_key", "k", "VARCHAR(80)"),
+            ("due_soon", "ds", "INTEGER"),
+            ("short_due_soon", "sds", "INTEGER"),
+            ("fresh", "fresh", "INTEGER"),
+        ),
+        pol_rows,
+    )
+    sql.values(
+        "sla_ladder",
+        (
+            ("policy_key", "k", "VARCHAR(80)"),
+            ("kind", "kind", "VARCHAR(16)"),
+            *((f"{n}{s}", f"{n}{s}", "INTEGER") for s in range(1, slots + 1) for n in _SLOT_FIELDS),
+        ),
+        ladder_rows,
+    )
     sql.inline_params["agencies"] = agencies
-    _insert_rows(conn, "sla_ladder", ("k", "kind", *(f"{n}{s}" for s in range(1, slots + 1) for n in _SLOT_FIELDS)),
-                 ladder_rows)
+    _insert_rows(
+        conn, "sla_ladder", ("k", "kind", *(f"{n}{s}" for s in range(1, slots + 1) for n in _SLOT_FIELDS)), ladder_rows
+    )
     _insert_rows(conn, "sla_lvl", ("lid", "slot", "k", "kind", "name", "label", *_SLOT_FIELDS, "fresh"), lvl_rows)
     _insert_rows(conn, "sla_rcpt", ("rid", "lid", "akey", "mode", "recipient", "route", "payload"), rcpt_rows)
     _insert_rows(conn, "sla_agency", ("pk",), [{"pk": pk} for pk in agencies])
     entries = [{"rk": e.route_key, "c": e.channel, "ad": e.address, "k": e.addr_key} for e in directory.entries]
     _insert_rows(conn, "sla_dir", ("rk", "c", "ad", "k"), entries)
     # Indexes, so that a nested loop over them (chosen for a daily run's few rows) is a probe, never a scan.
-    for name, columns in (("sla_lvl", "lid"), ("sla_rcpt", "lid, akey"), ("sla_rcpt", "rid"), ("sla_dir", "route_key"),
-                          ("sla_agency", "pk")):
+    for name, columns in (
+        ("sla_lvl", "lid"),
+        ("sla_rcpt", "lid, akey"),
+        ("sla_rcpt", "rid"),
+        ("sla_dir", "route_key"),
+        ("sla_agency", "pk"),
+    ):
         conn.exec_driver_sql(f"CREATE INDEX ix_{name}_{columns.replace(', ', '_')} ON {name} ({columns})")
     if sql.pg:
         for name in ("sla_pol", "sla_ladder", "sla_lvl", "sla_rcpt", "sla_agency", "sla_dir"):
@@ -616,8 +728,10 @@ def _recipient_rows(lid: int, akey: int, lv: LevelSpec, directory: Directory, as
         else:
             mode, recipient, route = _UNRESOLVED, f"unresolved:{r.role}:", OPERATOR_ROUTE
         payload = json.dumps({"template": r.template or lv.template, "role": r.role, "as_of": as_of.isoformat()})
-        out.setdefault((mode, recipient), {"lid": lid, "akey": akey, "mode": mode, "recipient": recipient,
-                                           "route": route, "payload": payload})
+        out.setdefault(
+            (mode, recipient),
+            {"lid": lid, "akey": akey, "mode": mode, "recipient": recipient, "route": route, "payload": payload},
+        )
     return list(out.values())
 
 
@@ -645,8 +759,10 @@ def _evaluated(sql: _Sql, slots: int, work: str) -> str:
     window = "(CASE WHEN c.short_period THEN p.short_due_soon ELSE p.due_soon END)"
     dates = ", ".join(
         f"ld.l{i}, ld.ub{i}, ld.esc{i}, ld.soon{i}, "
-        + add(f"(CASE WHEN ld.fo{i} = 1 THEN c.deadline_official WHEN ld.fo{i} = 0 THEN c.breach_after END)",
-              f"(CASE WHEN c.short_period THEN ld.s{i} ELSE ld.o{i} END)")
+        + add(
+            f"(CASE WHEN ld.fo{i} = 1 THEN c.deadline_official WHEN ld.fo{i} = 0 THEN c.breach_after END)",
+            f"(CASE WHEN c.short_period THEN ld.s{i} ELSE ld.o{i} END)",
+        )
         + f" AS due{i}"
         for i in numbers
     )
@@ -695,9 +811,9 @@ def _evaluated(sql: _Sql, slots: int, work: str) -> str:
                 WHEN e.stopped = 1 THEN e.outcome
                 WHEN e.start_on IS NULL OR e.start_on > {d} THEN 'pending'
                 WHEN e.breach_after IS NULL THEN 'calendar_missing'
-                WHEN {d} > e.breach_after THEN CASE WHEN {any_('esc')} THEN 'escalated' ELSE 'breached' END
+                WHEN {d} > e.breach_after THEN CASE WHEN {any_("esc")} THEN 'escalated' ELSE 'breached' END
                 WHEN e.cal_missing = 1 THEN 'calendar_missing'
-                WHEN {d} >= e.soon_from OR {any_('soon')} THEN 'due_soon'
+                WHEN {d} >= e.soon_from OR {any_("soon")} THEN 'due_soon'
                 ELSE 'running'
             END AS state,
             CASE {level} END AS level,
@@ -808,18 +924,37 @@ def evaluate_clocks(
             report.enqueued[level] = report.enqueued.get(level, 0) + n
         sql.drop("sla_pol", "sla_ladder", "sla_lvl", "sla_rcpt", "sla_agency", "sla_dir", "sla_act", "sla_due")
         escalations = sum(report.enqueued.values())
-        session.add(SlaSweepRun(as_of=as_of, mode=report.mode, policy_fingerprint=policy.fingerprint,
-                                rules_digest=derivation_config(policy).digest, level_digests=digests,
-                                calendar_digests=calendar_digests or None,
-                                evaluated=report.evaluated, escalations=escalations, messages=report.messages,
-                                started_at=now, finished_at=dt.datetime.now(dt.UTC)))
+        session.add(
+            SlaSweepRun(
+                as_of=as_of,
+                mode=report.mode,
+                policy_fingerprint=policy.fingerprint,
+                rules_digest=derivation_config(policy).digest,
+                level_digests=digests,
+                calendar_digests=calendar_digests or None,
+                evaluated=report.evaluated,
+                escalations=escalations,
+                messages=report.messages,
+                started_at=now,
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )
         if escalations or report.messages:
             audit.append(
-                session, actor=actor, action="escalation.enqueue", object_type="sweep", object_id=as_of.isoformat(),
+                session,
+                actor=actor,
+                action="escalation.enqueue",
+                object_type="sweep",
+                object_id=as_of.isoformat(),
                 after={"by_level": report.enqueued, "messages": report.messages},
-                detail={"as_of": as_of.isoformat(), "enqueued_at": now.isoformat(), "mode": report.mode,
-                        "by_level": {str(k): v for k, v in sorted(report.enqueued.items())},
-                        "messages": report.messages, "policy": policy.fingerprint},
+                detail={
+                    "as_of": as_of.isoformat(),
+                    "enqueued_at": now.isoformat(),
+                    "mode": report.mode,
+                    "by_level": {str(k): v for k, v in sorted(report.enqueued.items())},
+                    "messages": report.messages,
+                    "policy": policy.fingerprint,
+                },
             )
     return report
 
@@ -841,13 +976,26 @@ def _enqueue_copies(
     if not levels:
         return {}, 0
     rows = session.execute(
-        select(Escalation.clock_pk, Escalation.level, Escalation.level_name, Escalation.due_on, Clock.kind,
-               Recommendation.copied_to, Case.case_id, Case.region_code, Case.domain)
+        select(
+            Escalation.clock_pk,
+            Escalation.level,
+            Escalation.level_name,
+            Escalation.due_on,
+            Clock.kind,
+            Recommendation.copied_to,
+            Case.case_id,
+            Case.region_code,
+            Case.domain,
+        )
         .join(Clock, Clock.id == Escalation.clock_pk)
         .join(Recommendation, Recommendation.id == Clock.recommendation_pk)
         .join(Case, Case.id == Clock.case_pk)
-        .where(Escalation.id > after_id, Escalation.enqueued_at == now, Escalation.level.in_(levels),
-               Escalation.recipient.not_like(f"{COPIED_PREFIX}%"))
+        .where(
+            Escalation.id > after_id,
+            Escalation.enqueued_at == now,
+            Escalation.level.in_(levels),
+            Escalation.recipient.not_like(f"{COPIED_PREFIX}%"),
+        )
     ).all()
     # one row per (clock, level) with a non-empty copied_to (no DISTINCT: PostgreSQL cannot compare JSON)
     rows = list({(r.clock_pk, r.level): r for r in rows if r.copied_to}.values())
@@ -860,8 +1008,11 @@ def _enqueue_copies(
         spec = next((lv for lv in policy.resolve(region, domain).levels(kind) if lv.level == level), None)
         if spec is None:
             continue
-        existing = set(session.scalars(select(Escalation.recipient).where(Escalation.clock_pk == clock_pk,
-                                                                           Escalation.level == level)))
+        existing = set(
+            session.scalars(
+                select(Escalation.recipient).where(Escalation.clock_pk == clock_pk, Escalation.level == level)
+            )
+        )
         for name in dict.fromkeys(str(n) for n in copied_to):
             agency = agencies.get(name)
             if agency is not None and agency.kind == "supervisory_commission":
@@ -873,18 +1024,39 @@ def _enqueue_copies(
             recipient = f"{COPIED_PREFIX}{target}"[:200]
             if target in existing or recipient in existing:
                 continue
-            esc = Escalation(clock_pk=clock_pk, level=level, level_name=level_name, recipient=recipient,
-                             due_on=due_on, enqueued_at=now)
+            esc = Escalation(
+                clock_pk=clock_pk,
+                level=level,
+                level_name=level_name,
+                recipient=recipient,
+                due_on=due_on,
+                enqueued_at=now,
+            )
             session.add(esc)
             session.flush()
             made[level] = made.get(level, 0) + 1
-            payload = {"template": policy.copied_to.template or spec.template, "role": "copied_to",
-                       "as_of": as_of.isoformat(), "copied_name": name}
+            payload = {
+                "template": policy.copied_to.template or spec.template,
+                "role": "copied_to",
+                "as_of": as_of.isoformat(),
+                "copied_name": name,
+            }
             for entry in directory.addresses(route):
-                session.add(OutboxMessage(
-                    dedupe_key=f"esc:{esc.id}:{entry.channel}:{entry.addr_key}", escalation_pk=esc.id,
-                    channel=entry.channel, recipient=entry.address.replace("{case_id}", case_id), subject=spec.label,
-                    body="", payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+                session.add(
+                    OutboxMessage(
+                        dedupe_key=f"esc:{esc.id}:{entry.channel}:{entry.addr_key}",
+                        escalation_pk=esc.id,
+                        channel=entry.channel,
+                        recipient=entry.address.replace("{case_id}", case_id),
+                        subject=spec.label,
+                        body="",
+                        payload=payload,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
                 messages += 1
     session.flush()
     return made, messages
@@ -895,17 +1067,19 @@ def _active(slots: int, ev: str = "ev") -> str:
     numbers = range(1, slots + 1)
     pick = " ".join(f"WHEN {i} THEN e.{{0}}{i}" for i in numbers)
     return f"""
-        SELECT e.id AS clock_pk, l.lid, l.level, CASE l.slot {pick.format('due')} END AS due_on,
+        SELECT e.id AS clock_pk, l.lid, l.level, CASE l.slot {pick.format("due")} END AS due_on,
                e.akey, e.case_id, e.region_code, e.recheck,
                CASE WHEN l.fresh = 1 OR e.pol_fresh = 1 THEN 1 ELSE 0 END AS fresh
         FROM {ev} e
         JOIN sla_lvl l ON l.policy_key = e.policy_key AND l.kind = e.kind
-        WHERE e.level IS NOT NULL AND CASE l.slot {pick.format('a')} END = 1
+        WHERE e.level IS NOT NULL AND CASE l.slot {pick.format("a")} END = 1
     """
 
 
-_ACT_COLUMNS = ("clock_pk BIGINT, lid INTEGER, level INTEGER, due_on DATE, akey BIGINT, case_id VARCHAR(64), "
-                "region_code VARCHAR(6), recheck INTEGER, fresh INTEGER")
+_ACT_COLUMNS = (
+    "clock_pk BIGINT, lid INTEGER, level INTEGER, due_on DATE, akey BIGINT, case_id VARCHAR(64), "
+    "region_code VARCHAR(6), recheck INTEGER, fresh INTEGER"
+)
 
 
 def _due(sql: _Sql, newly: str | None, active: str = "sla_act") -> str:
@@ -927,28 +1101,32 @@ def _due(sql: _Sql, newly: str | None, active: str = "sla_act") -> str:
 
 
 def _changed(sql: _Sql, ev: str = "ev") -> str:
-    return (f"{sql.distinct(f'{ev}.state', f'{ev}.old_state')} OR {sql.distinct(f'{ev}.level', f'{ev}.old_level')} "
-            f"OR {sql.distinct(f'{ev}.next_check_on', f'{ev}.old_next')}")
+    return (
+        f"{sql.distinct(f'{ev}.state', f'{ev}.old_state')} OR {sql.distinct(f'{ev}.level', f'{ev}.old_level')} "
+        f"OR {sql.distinct(f'{ev}.next_check_on', f'{ev}.old_next')}"
+    )
 
 
 #: A message per address of the escalation's route (dedupe key ``esc:<id>:<channel>:<address key>``); its text
 #: is rendered when it is sent (``hub.notify``) from the template and role in the payload.
-_OUTBOX_COLUMNS = ("dedupe_key, escalation_pk, channel, recipient, subject, body, payload, status, attempts, "
-                   "next_attempt_at, created_at")
+_OUTBOX_COLUMNS = (
+    "dedupe_key, escalation_pk, channel, recipient, subject, body, payload, status, attempts, "
+    "next_attempt_at, created_at"
+)
 
 
 def _message(escalation_id: str) -> str:
-    return (f"'esc:' || {escalation_id} || ':' || dir.channel || ':' || dir.addr_key, {escalation_id}, "
-            "dir.channel, REPLACE(dir.address, '{case_id}', u.case_id), l.label, '', rc.payload, 'pending', 0, "
-            ":now, :now")
+    return (
+        f"'esc:' || {escalation_id} || ':' || dir.channel || ':' || dir.addr_key, {escalation_id}, "
+        "dir.channel, REPLACE(dir.address, '{case_id}', u.case_id), l.label, '', rc.payload, 'pending', 0, "
+        ":now, :now"
+    )
 
 
 _Applied = tuple[int, int, dict[int, int], int]
 
 
-def _apply_pg(
-    sql: _Sql, evaluated: str, work: str, slots: int, newly: str | None, params: dict[str, Any]
-) -> _Applied:
+def _apply_pg(sql: _Sql, evaluated: str, work: str, slots: int, newly: str | None, params: dict[str, Any]) -> _Applied:
     """PostgreSQL: evaluate the work set once, update the clocks whose evaluation changed, insert the
     escalations due and their outbox messages — all in the transaction of the states (the transactional outbox:
     all or nothing).
@@ -975,39 +1153,57 @@ def _apply_pg(
     # and recommendations once per row.
     nestloop = conn.exec_driver_sql("SHOW enable_nestloop").scalar_one()  # restored for the statements below
     conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
-    conn.execute(text(f"CREATE TEMP TABLE sla_ev ON COMMIT DROP AS SELECT * FROM ({evaluated}) ev "
-                      f"WHERE ev.level IS NOT NULL OR {changed}"), params)
+    conn.execute(
+        text(
+            f"CREATE TEMP TABLE sla_ev ON COMMIT DROP AS SELECT * FROM ({evaluated}) ev "
+            f"WHERE ev.level IS NOT NULL OR {changed}"
+        ),
+        params,
+    )
     if nestloop == "on":
         conn.exec_driver_sql("SET LOCAL enable_nestloop = on")
     conn.exec_driver_sql("ANALYZE sla_ev")
     evaluated_n = conn.execute(text(f"SELECT COUNT(*) FROM clocks c WHERE {work}"), params).scalar_one()
     # Keyed tags of the new state, level and next check day, computed here for exactly the clocks to write (the
     # key never reaches the database) and written by the same UPDATE as the values: no second pass.
-    changed_rows = conn.execute(text(f"SELECT ev.id, ev.state, ev.level, ev.next_check_on FROM sla_ev ev WHERE {changed}"))
+    changed_rows = conn.execute(
+        text(f"SELECT ev.id, ev.state, ev.level, ev.next_check_on FROM sla_ev ev WHERE {changed}")
+    )
     integrity.load_tags(conn, "sla_ctag", integrity.tag_rows("clocks", changed_rows, integrity.STATE_FIELDS))
-    updated = conn.execute(text(f"""
+    updated = conn.execute(
+        text(f"""
         UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on, state_tags = t.tags
         FROM sla_ev ev JOIN sla_ctag t ON t.pk = ev.id
         WHERE clocks.ctid = ANY(ARRAY(SELECT tid FROM sla_ev ev WHERE {changed})) AND clocks.ctid = ev.tid
           AND ({changed})
-    """)).rowcount
-    sequence = conn.execute(text("SELECT CAST(CAST(pg_get_serial_sequence('escalations', 'id') AS regclass) "
-                                 "AS oid)")).scalar_one()
+    """)
+    ).rowcount
+    sequence = conn.execute(
+        text("SELECT CAST(CAST(pg_get_serial_sequence('escalations', 'id') AS regclass) AS oid)")
+    ).scalar_one()
     active = f"({_active(slots, 'sla_ev')})"
     # The escalations due, their ids drawn in key order, kept for this transaction: their tags are computed from
     # these rows and inserted with them.
-    due_n = conn.execute(_t(f"""
+    due_n = conn.execute(
+        _t(f"""
         CREATE TEMP TABLE sla_new ON COMMIT DROP AS
         SELECT nextval(CAST({int(sequence)} AS regclass)) AS id, x.*
         FROM ({_due(sql, newly, active)} ORDER BY 1, 2, 5) x
-    """), params).rowcount
+    """),
+        params,
+    ).rowcount
     if not due_n:
         return int(evaluated_n), max(int(updated), 0), {}, 0
     conn.exec_driver_sql("ANALYZE sla_new")
-    new_rows = conn.execute(text("SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on "
-                                 "FROM sla_new u JOIN sla_lvl l ON l.lid = u.lid"))
+    new_rows = conn.execute(
+        text(
+            "SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on "
+            "FROM sla_new u JOIN sla_lvl l ON l.lid = u.lid"
+        )
+    )
     integrity.load_tags(conn, "sla_etag", integrity.tag_rows("escalations", new_rows, integrity.FIELDS["escalations"]))
-    messages, by_level = conn.execute(_t(f"""
+    messages, by_level = conn.execute(
+        _t(f"""
         WITH es AS (
             INSERT INTO escalations (id, clock_pk, level, level_name, recipient, due_on, enqueued_at, row_tags)
             SELECT u.id, u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now, t.tags
@@ -1024,7 +1220,9 @@ def _apply_pg(
         )
         SELECT (SELECT COUNT(*) FROM msg),
                (SELECT string_agg(level || ':' || n, ',') FROM (SELECT level, COUNT(*) AS n FROM es GROUP BY level) g)
-    """), params).one()
+    """),
+        params,
+    ).one()
     enqueued = {int(k): int(v) for k, v in (part.split(":") for part in by_level.split(","))} if by_level else {}
     return int(evaluated_n), max(int(updated), 0), enqueued, int(messages)
 
@@ -1039,32 +1237,48 @@ def _apply_sqlite(
     conn.execute(text(f"CREATE TEMP TABLE ev AS {evaluated}"), params)
     sql.temp("sla_act", _ACT_COLUMNS)
     conn.execute(text(f"INSERT INTO sla_act {_active(slots)}"), params)
-    sql.temp("sla_due", "clock_pk BIGINT, level INTEGER, lid INTEGER, due_on DATE, recipient VARCHAR(200), "
-             "route_key VARCHAR(200), case_id VARCHAR(64), rid INTEGER")
+    sql.temp(
+        "sla_due",
+        "clock_pk BIGINT, level INTEGER, lid INTEGER, due_on DATE, recipient VARCHAR(200), "
+        "route_key VARCHAR(200), case_id VARCHAR(64), rid INTEGER",
+    )
     conn.execute(text(f"INSERT INTO sla_due {_due(sql, newly)}"), params)
     last_id = integrity.last_escalation_id(conn)  # the escalations this run adds are above it (row tags below)
-    conn.execute(_t("""
+    conn.execute(
+        _t("""
         INSERT INTO escalations (clock_pk, level, level_name, recipient, due_on, enqueued_at)
         SELECT u.clock_pk, u.level, l.name, u.recipient, u.due_on, :now FROM sla_due u JOIN sla_lvl l ON l.lid = u.lid
         ORDER BY u.clock_pk, u.level, u.recipient
         ON CONFLICT DO NOTHING
-    """), params)
-    new = ("JOIN escalations es ON es.clock_pk = u.clock_pk AND es.level = u.level AND es.recipient = u.recipient "
-           "AND es.enqueued_at = :now")
-    messages = conn.execute(_t(f"""
+    """),
+        params,
+    )
+    new = (
+        "JOIN escalations es ON es.clock_pk = u.clock_pk AND es.level = u.level AND es.recipient = u.recipient "
+        "AND es.enqueued_at = :now"
+    )
+    messages = conn.execute(
+        _t(f"""
         INSERT INTO outbox ({_OUTBOX_COLUMNS})
         SELECT {_message("es.id")}
         FROM sla_due u {new} JOIN sla_dir dir ON dir.route_key = u.route_key
              JOIN sla_lvl l ON l.lid = u.lid JOIN sla_rcpt rc ON rc.rid = u.rid
         ORDER BY 1
         ON CONFLICT DO NOTHING
-    """), params).rowcount
-    enqueued = {int(level): int(n) for level, n in conn.execute(
-        _t(f"SELECT u.level, COUNT(*) FROM sla_due u {new} GROUP BY u.level"), params)}
-    changed = conn.execute(text(f"""
+    """),
+        params,
+    ).rowcount
+    enqueued = {
+        int(level): int(n)
+        for level, n in conn.execute(_t(f"SELECT u.level, COUNT(*) FROM sla_due u {new} GROUP BY u.level"), params)
+    }
+    changed = conn.execute(
+        text(f"""
         UPDATE clocks SET state = ev.state, level = ev.level, next_check_on = ev.next_check_on
         FROM ev WHERE clocks.id = ev.tid AND ({_changed(sql)})
-    """), params).rowcount
+    """),
+        params,
+    ).rowcount
     integrity.seal_clock_states(conn, f"SELECT ev.id FROM ev WHERE {_changed(sql)}")  # keyed tags, same transaction
     if enqueued:
         integrity.seal_escalations(conn, params["now"], after_id=last_id)
@@ -1112,10 +1326,15 @@ class SweepReport:
 def state_counts(session: Session) -> dict[str, int]:
     """Clocks by state. A decision-to-sue clock not started yet (the agency may still perform) is not counted:
     it exists only as the date it would start on."""
-    counts = dict(session.execute(
-        select(Clock.state, func.count())
-        .where(or_(Clock.kind != "lawsuit", Clock.state != "pending"))
-        .group_by(Clock.state)).tuples().all())
+    counts = dict(
+        session.execute(
+            select(Clock.state, func.count())
+            .where(or_(Clock.kind != "lawsuit", Clock.state != "pending"))
+            .group_by(Clock.state)
+        )
+        .tuples()
+        .all()
+    )
     return dict(sorted(counts.items()))
 
 
@@ -1144,9 +1363,15 @@ def _warnings(session: Session, as_of: dt.date | None = None) -> list[str]:
             )
     announced = select(SlaEvent.case_pk).where(SlaEvent.kind == "announcement")
     unknown = session.scalar(
-        select(func.count()).select_from(Case).where(
-            and_(Case.procedure.in_(("civil", "criminal_incidental_civil")), Case.litigation_status == "announcement",
-                 Case.status != "closed", Case.id.not_in(announced))
+        select(func.count())
+        .select_from(Case)
+        .where(
+            and_(
+                Case.procedure.in_(("civil", "criminal_incidental_civil")),
+                Case.litigation_status == "announcement",
+                Case.status != "closed",
+                Case.id.not_in(announced),
+            )
         )
     )
     if unknown:
@@ -1194,10 +1419,21 @@ def _calendar_alert(factory: sessionmaker[Session], as_of: dt.date, policy: Esca
             with factory() as session, session.begin():
                 if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
                     continue
-                session.add(OutboxMessage(
-                    dedupe_key=key, channel=contact.channel, recipient=contact.address, subject=subject, body=body,
-                    payload={"kind": "calendar_missing", "years": years, "clocks": len(rows), "as_of": as_of.isoformat()},
-                ))
+                session.add(
+                    OutboxMessage(
+                        dedupe_key=key,
+                        channel=contact.channel,
+                        recipient=contact.address,
+                        subject=subject,
+                        body=body,
+                        payload={
+                            "kind": "calendar_missing",
+                            "years": years,
+                            "clocks": len(rows),
+                            "as_of": as_of.isoformat(),
+                        },
+                    )
+                )
             sent += 1
         except IntegrityError:  # a concurrent sweep queued it first
             continue
@@ -1221,8 +1457,9 @@ def sweep(
     rec = recompute(factory, as_of=as_of, policy=policy, calendar=calendar, full=full, actor=actor)
     timings["recompute"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    evaluation = evaluate_clocks(factory, as_of=as_of, policy=policy, full=full, actor=actor,
-                                 calendar_digests=rec.calendar_digests)
+    evaluation = evaluate_clocks(
+        factory, as_of=as_of, policy=policy, full=full, actor=actor, calendar_digests=rec.calendar_digests
+    )
     timings["evaluate_and_enqueue"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     with factory() as session:

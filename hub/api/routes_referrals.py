@@ -27,9 +27,12 @@ ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="移送建议�
 
 
 def _in_region(session: Session, principal: Principal, proposal_id: int) -> None:
-    region = session.execute(select(Case.region_code).join(Clock, Clock.case_pk == Case.id)
-                             .join(Escalation, Escalation.clock_pk == Clock.id)
-                             .where(Escalation.id == proposal_id)).scalar_one_or_none()
+    region = session.execute(
+        select(Case.region_code)
+        .join(Clock, Clock.case_pk == Case.id)
+        .join(Escalation, Escalation.clock_pk == Clock.id)
+        .where(Escalation.id == proposal_id)
+    ).scalar_one_or_none()
     if region is None:
         raise ApiError(404, "not_found", f"无此移送建议 {proposal_id}", f"no referral proposal {proposal_id}")
     if principal.region and not region.startswith(principal.region):
@@ -44,30 +47,43 @@ def get_referrals(
 ) -> JSONResponse:
     rows = list_proposals(session, include_decided=include_decided)
     if principal.region:
-        regions = dict(session.execute(select(Case.case_id, Case.region_code)
-                                       .where(Case.case_id.in_([p.case_id for p in rows]))).all())
+        regions = dict(
+            session.execute(
+                select(Case.case_id, Case.region_code).where(Case.case_id.in_([p.case_id for p in rows]))
+            ).all()
+        )
         rows = [p for p in rows if regions.get(p.case_id, "").startswith(principal.region)]
     return JSONResponse({"proposals": [p.as_dict() for p in rows]})
 
 
-def _decide(request: Request, proposal_id: int, confirm: bool, reason: str | None, principal: Principal
-            ) -> JSONResponse:
+def _decide(
+    request: Request, proposal_id: int, confirm: bool, reason: str | None, principal: Principal
+) -> JSONResponse:
     from sla.policy import load_policy
 
     factory = request.app.state.writer_factory()  # the API's sessions are read-only; a decision writes
     try:
         with factory() as session, session.begin():
             _in_region(session, principal, proposal_id)
-            decision = decide_referral(session, proposal_id, confirm=confirm, actor=f"api:{principal.name}",
-                                       policy=load_policy(), reason=reason)
+            decision = decide_referral(
+                session,
+                proposal_id,
+                confirm=confirm,
+                actor=f"api:{principal.name}",
+                policy=load_policy(),
+                reason=reason,
+            )
             out = {"proposal": proposal_id, "decision": decision.decision, "referral": decision.referral_pk}
     except ReferralError as exc:
         raise ApiError(409, "referral_refused", str(exc), str(exc)) from None
     return JSONResponse(out)
 
 
-@router.post("/referrals/{proposal_id}/confirm", summary="确认移送（此时才通知监察委员会）/ confirm the referral",
-             responses=ERRORS)
+@router.post(
+    "/referrals/{proposal_id}/confirm",
+    summary="确认移送（此时才通知监察委员会）/ confirm the referral",
+    responses=ERRORS,
+)
 def confirm_referral(
     request: Request,
     proposal_id: ProposalId,

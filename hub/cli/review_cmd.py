@@ -147,8 +147,14 @@ def referral_list(
         return
     table = Table("ID", "案件 case", "检察建议 rec.", "机关 agency", "建议日 proposed", "决定 decision")
     for r in rows:
-        table.add_row(str(r.id), r.case_id, r.rec_number or "", r.agency or "", r.proposed_on.isoformat(),
-                      r.decision or "待决定 awaiting")
+        table.add_row(
+            str(r.id),
+            r.case_id,
+            r.rec_number or "",
+            r.agency or "",
+            r.proposed_on.isoformat(),
+            r.decision or "待决定 awaiting",
+        )
     console.print(table)
 
 
@@ -160,8 +166,7 @@ def _referral(proposal_id: int, confirm: bool, reason: str | None) -> None:
     try:
         policy = load_policy()
         with session_scope() as session:
-            decision = decide_referral(session, proposal_id, confirm=confirm, actor="cli", policy=policy,
-                                       reason=reason)
+            decision = decide_referral(session, proposal_id, confirm=confirm, actor="cli", policy=policy, reason=reason)
             status = decision.decision
     except (ReferralError, PolicyError) as exc:
         err_console.print(f"[red]{exc}[/red]")

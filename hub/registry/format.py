@@ -127,8 +127,10 @@ class ReplyIn(_Lenient):
     def _posted_not_after_received(self) -> ReplyIn:
         if self.posted_on is not None and self.posted_on > self.replied_on:
             raise ValueError("posted_on 晚于 replied_on（邮寄日不能晚于收到日）/ posted_on is after replied_on")
-        if self.rectification_status is not None and self.rectified is not None and (
-            (self.rectification_status == "full") != self.rectified
+        if (
+            self.rectification_status is not None
+            and self.rectified is not None
+            and ((self.rectification_status == "full") != self.rectified)
         ):
             raise ValueError(
                 "rectification_status 与 rectified 矛盾（full 对应 rectified=true）/ rectification_status contradicts "

@@ -292,9 +292,19 @@ def _apply_case(
         # The export says closed but not since when: the hub records the day it learned of it, an upper bound of
         # the closing date (the clocks ran until then in the hub's knowledge). A procurator corrects it with
         # `pilhub sla event CASE --kind closed --on DATE`.
-        session.add(SlaEvent(case_pk=case.id, kind="closed", occurred_on=now.date(), recorded_by=actor,
-                             recorded_at=now, note="registry reported the case closed without closed_on"))
-        notes.append("案件状态变为已办结但未给出办结日期 closed_on，按今日登记 / closed without closed_on: today is recorded")
+        session.add(
+            SlaEvent(
+                case_pk=case.id,
+                kind="closed",
+                occurred_on=now.date(),
+                recorded_by=actor,
+                recorded_at=now,
+                note="registry reported the case closed without closed_on",
+            )
+        )
+        notes.append(
+            "案件状态变为已办结但未给出办结日期 closed_on，按今日登记 / closed without closed_on: today is recorded"
+        )
     case.content_hash = chash
     case.field_digests = digests
     case.updated_at = now

@@ -60,8 +60,16 @@ def _party_stored(party: Party) -> dict[str, Any]:
     }
 
 
-_REPLY_FIELDS = ("replied_on", "posted_on", "has_evidence", "rectification_due", "rectified", "rectified_on", "rebound",
-                 "rectification_status")
+_REPLY_FIELDS = (
+    "replied_on",
+    "posted_on",
+    "has_evidence",
+    "rectification_due",
+    "rectified",
+    "rectified_on",
+    "rebound",
+    "rectification_status",
+)
 
 
 def _recommendations_in_line(line: CaseLine) -> dict[str, Any]:

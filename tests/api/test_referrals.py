@@ -16,8 +16,11 @@ from tests.api.conftest import TODAY, auth, build_client, load_sample, make_toke
 
 def _commission_messages(url: str) -> int:
     with open_store(url)() as s:
-        return len(s.scalars(select(OutboxMessage.id).join(Escalation).where(
-            Escalation.level_name == "supervisory_referral")).all())
+        return len(
+            s.scalars(
+                select(OutboxMessage.id).join(Escalation).where(Escalation.level_name == "supervisory_referral")
+            ).all()
+        )
 
 
 def test_referrals_are_decided_by_a_supervisor_never_by_the_sweep(tmp_path: Path) -> None:
@@ -33,21 +36,30 @@ def test_referrals_are_decided_by_a_supervisor_never_by_the_sweep(tmp_path: Path
         mine = client.get("/api/v1/referrals", headers=auth(tokens.kecheng)).json()["proposals"]
         assert {p["id"] for p in mine} <= {p["id"] for p in listed}
         first = listed[0]["id"]
-        outsider = tokens.jiangshan if not any(p["id"] == first for p in
-                                               client.get("/api/v1/referrals", headers=auth(tokens.jiangshan))
-                                               .json()["proposals"]) else tokens.kecheng
+        outsider = (
+            tokens.jiangshan
+            if not any(
+                p["id"] == first
+                for p in client.get("/api/v1/referrals", headers=auth(tokens.jiangshan)).json()["proposals"]
+            )
+            else tokens.kecheng
+        )
         assert client.post(f"/api/v1/referrals/{first}/confirm", headers=auth(outsider)).status_code == 403
         assert client.post(f"/api/v1/referrals/{first}/reject", json={}, headers=auth(tokens.admin)).status_code == 422
-        ok = client.post(f"/api/v1/referrals/{first}/confirm", json={"reason": "涉嫌怠于履职"},
-                         headers=auth(tokens.admin))
+        ok = client.post(
+            f"/api/v1/referrals/{first}/confirm", json={"reason": "涉嫌怠于履职"}, headers=auth(tokens.admin)
+        )
         assert ok.status_code == 200 and ok.json()["decision"] == "confirmed"
         assert _commission_messages(url) >= 1
         sent = _commission_messages(url)
         again = client.post(f"/api/v1/referrals/{first}/confirm", headers=auth(tokens.admin))
         assert again.status_code == 409 and _commission_messages(url) == sent
         if len(listed) > 1:
-            no = client.post(f"/api/v1/referrals/{listed[1]['id']}/reject", json={"reason": "无违纪违法线索"},
-                             headers=auth(tokens.admin))
+            no = client.post(
+                f"/api/v1/referrals/{listed[1]['id']}/reject",
+                json={"reason": "无违纪违法线索"},
+                headers=auth(tokens.admin),
+            )
             assert no.status_code == 200 and no.json()["decision"] == "rejected"
             assert _commission_messages(url) == sent
         assert client.post("/api/v1/referrals/999999/confirm", headers=auth(tokens.admin)).status_code == 404

@@ -37,15 +37,37 @@ AGENCY = "衢州市生态环境局柯城分局"
 COMMISSION = "agency:330802-jw"  # 衢州市柯城区监察委员会
 
 
-def _line(case_id: str, received: str, *replies: dict[str, Any], status: str = "open", closed_on: str | None = None,
-          withdrawn_on: str | None = None, copied_to: list[str] | None = None) -> dict[str, Any]:
-    rec: dict[str, Any] = {"rec_id": f"{case_id}号", "agency": AGENCY, "issued_on": received, "received_on": received,
-                           "urgent": False, "replies": list(replies), "copied_to": copied_to or []}
+def _line(
+    case_id: str,
+    received: str,
+    *replies: dict[str, Any],
+    status: str = "open",
+    closed_on: str | None = None,
+    withdrawn_on: str | None = None,
+    copied_to: list[str] | None = None,
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "rec_id": f"{case_id}号",
+        "agency": AGENCY,
+        "issued_on": received,
+        "received_on": received,
+        "urgent": False,
+        "replies": list(replies),
+        "copied_to": copied_to or [],
+    }
     if withdrawn_on:
         rec["withdrawn_on"] = withdrawn_on
-    line: dict[str, Any] = {"case_id": case_id, "title": "督促整治非法排污（测试）", "domain": "ecology",
-                            "procedure": "admin_pre_litigation", "region_code": "330802", "district": "柯城区",
-                            "opened_on": "2024-01-02", "status": status, "recommendations": [rec]}
+    line: dict[str, Any] = {
+        "case_id": case_id,
+        "title": "督促整治非法排污（测试）",
+        "domain": "ecology",
+        "procedure": "admin_pre_litigation",
+        "region_code": "330802",
+        "district": "柯城区",
+        "opened_on": "2024-01-02",
+        "status": status,
+        "recommendations": [rec],
+    }
     if closed_on:
         line["closed_on"] = closed_on
     return line
@@ -91,8 +113,16 @@ def test_recommendations_end_in_the_states_the_law_gives_them(store: str, tmp_pa
         # withdrawn (by a recorded event, below): received 2024-08-01, two months → 10-08, no reply
         _line("WD-1", "2024-08-01"),
         # partial rectification in a timely reply, promised by 07-31: a follow-up investigation until then
-        _line("PR-1", "2024-03-20", {"replied_on": "2024-04-15", "has_evidence": True,
-                                     "rectification_status": "partial", "rectification_due": "2024-07-31"}),
+        _line(
+            "PR-1",
+            "2024-03-20",
+            {
+                "replied_on": "2024-04-15",
+                "has_evidence": True,
+                "rectification_status": "partial",
+                "rectification_due": "2024-07-31",
+            },
+        ),
         # never rectified: a timely reply saying nothing was done (rectified: false → none), no promise
         _line("NR-1", "2024-03-20", {"replied_on": "2024-04-15", "rectified": False}),
         # closed after the breach: no reply, deadline 10-08, closed on 11-01
@@ -100,8 +130,12 @@ def test_recommendations_end_in_the_states_the_law_gives_them(store: str, tmp_pa
         # closed before the deadline: nothing is claimed
         _line("CB-2", "2024-08-01", status="closed", closed_on="2024-09-20"),
         # re-promised after missing the first promise
-        _line("RP-1", "2024-03-20", {"replied_on": "2024-04-15", "rectification_due": "2024-07-31"},
-              {"replied_on": "2024-08-20", "rectification_due": "2024-09-30"}),
+        _line(
+            "RP-1",
+            "2024-03-20",
+            {"replied_on": "2024-04-15", "rectification_due": "2024-07-31"},
+            {"replied_on": "2024-08-20", "rectification_due": "2024-09-30"},
+        ),
     )
     _sweep("2024-08-01")  # RP-1's first promise (07-31) is missed: breach alert
     _sweep("2024-10-09")  # WD-1 breached: the breach alert is enqueued, not yet sent
@@ -125,11 +159,17 @@ def test_recommendations_end_in_the_states_the_law_gives_them(store: str, tmp_pa
     # the follow-up ladder has no escalation level: breached, and the agency counts as not performing
     assert (follow["state"], follow["deadline_official"], follow["not_performing"]) == ("breached", "2024-07-31", True)
     assert follow["explanation"]["round"] == "investigation" and "breach" in _events(follow)
-    assert pr["lawsuit:PR-1号"]["start_on"] == "2024-07-31" and pr["lawsuit:PR-1号"]["state"] in ("breached", "escalated")
+    assert pr["lawsuit:PR-1号"]["start_on"] == "2024-07-31" and pr["lawsuit:PR-1号"]["state"] in (
+        "breached",
+        "escalated",
+    )
 
     nr = _status("NR-1", day)
     assert nr["reply:NR-1号"]["state"] == "met"
-    assert (nr["follow_up:NR-1号"]["deadline_official"], nr["follow_up:NR-1号"]["not_performing"]) == ("2024-10-15", True)
+    assert (nr["follow_up:NR-1号"]["deadline_official"], nr["follow_up:NR-1号"]["not_performing"]) == (
+        "2024-10-15",
+        True,
+    )
     assert nr["follow_up:NR-1号"]["state"] == "breached"
     assert "人民检察院公益诉讼办案规则" in nr["follow_up:NR-1号"]["citation"]
 
@@ -164,8 +204,11 @@ def test_an_objective_obstacle_suspends_the_follow_up_and_resumption_lets_it_run
     assert (held.outcome, held.resolved_on) == ("suspended", D("2024-06-01"))
     resolved = POLICY.resolve("330802", "ecology")
     assert evaluate(held, D("2024-09-01"), resolved).state.value == "suspended"  # never breached while suspended
-    (resumed,) = _follow_ups(EventFacts("obstacle", D("2024-06-01"), "柯检行公建〔2024〕7号", 1),
-                             EventFacts("resume", D("2024-06-11"), "柯检行公建〔2024〕7号", 2), replies=partial)
+    (resumed,) = _follow_ups(
+        EventFacts("obstacle", D("2024-06-01"), "柯检行公建〔2024〕7号", 1),
+        EventFacts("resume", D("2024-06-11"), "柯检行公建〔2024〕7号", 2),
+        replies=partial,
+    )
     # 10 days suspended: 07-31 + 10 = 2024-08-10, a Saturday — a rest day, so the last day is Monday 08-12
     # (民法典 Art. 203; 民事诉讼法 Art. 85(3)), as for every other deadline
     assert plain.breach_after == D("2024-07-31") and resumed.breach_after == D("2024-08-12")
@@ -179,8 +222,13 @@ REC_O = "柯检行公建〔2024〕7号"
 
 
 def _promises(*events: EventFacts, due: str) -> list[Any]:
-    rec = RecommendationFacts(REC_O, D("2025-03-19"), D("2025-03-20"), False,
-                              (ReplyFacts(1, D("2025-04-15"), rectification_status="partial", rectification_due=D(due)),))
+    rec = RecommendationFacts(
+        REC_O,
+        D("2025-03-19"),
+        D("2025-03-20"),
+        False,
+        (ReplyFacts(1, D("2025-04-15"), rectification_status="partial", rectification_due=D(due)),),
+    )
     case = CaseFacts("KC-O-2", "admin_pre_litigation", "open", None, (rec,), events, region_code="330802")
     return [c for c in derive_case_clocks(case, calendar=CAL) if c.kind in ("rectification", "follow_up")]
 
@@ -196,7 +244,10 @@ def test_a_deadline_moved_by_a_suspension_onto_national_day_moves_past_the_offic
     assert [chinese_calendar.is_workday(D(f"2025-10-{d:02d}")) for d in range(1, 12)] == [False] * 8 + [True] * 3
     for clock in _promises(*_held("2025-09-02", "2025-09-07"), due="2025-09-26"):
         assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (
-            D("2025-10-09"), D("2025-10-09"), D("2025-10-09")), clock.key
+            D("2025-10-09"),
+            D("2025-10-09"),
+            D("2025-10-09"),
+        ), clock.key
         assert not clock.calendar_missing
 
 
@@ -207,7 +258,10 @@ def test_a_deadline_moved_onto_a_make_up_saturday_shows_both_readings() -> None:
     (rect, follow) = _promises(*_held("2025-09-10", "2025-09-21"), due="2025-09-30")
     for clock in (rect, follow):
         assert (clock.deadline_official, clock.deadline_all_weekends, clock.breach_after) == (
-            D("2025-10-11"), D("2025-10-13"), D("2025-10-13")), clock.key
+            D("2025-10-11"),
+            D("2025-10-13"),
+            D("2025-10-13"),
+        ), clock.key
 
 
 def test_a_suspension_moves_the_raw_end_of_a_period_not_its_already_shifted_last_day() -> None:
@@ -226,10 +280,16 @@ def test_a_deadline_moved_into_a_year_without_a_calendar_is_a_range_that_never_e
     # holiday whatever the notice says (全国年节及纪念日放假办法 as amended 2024: 除夕–初三 = 02-05 … 02-08), so
     # the earliest possible last day is Tuesday 02-09, and a breach waits for the latest plausible one.
     assert not CAL.covers(2027)
-    rec = RecommendationFacts(REC_O, D("2026-11-02"), D("2026-11-03"), False,
-                              (ReplyFacts(1, D("2026-12-01"), rectification_due=D("2027-01-31")),))
-    case = CaseFacts("KC-O-3", "admin_pre_litigation", "open", None, (rec,), _held("2027-01-10", "2027-01-15"),
-                     region_code="330802")
+    rec = RecommendationFacts(
+        REC_O,
+        D("2026-11-02"),
+        D("2026-11-03"),
+        False,
+        (ReplyFacts(1, D("2026-12-01"), rectification_due=D("2027-01-31")),),
+    )
+    case = CaseFacts(
+        "KC-O-3", "admin_pre_litigation", "open", None, (rec,), _held("2027-01-10", "2027-01-15"), region_code="330802"
+    )
     (rect,) = [c for c in derive_case_clocks(case, calendar=CAL) if c.kind == "rectification"]
     assert rect.calendar_missing and rect.deadline_official == D("2027-02-09")
     assert rect.breach_after is not None and rect.breach_after > D("2027-02-09")
@@ -237,8 +297,10 @@ def test_a_deadline_moved_into_a_year_without_a_calendar_is_a_range_that_never_e
 
 
 def test_rebound_opens_a_new_follow_up() -> None:
-    replies = (ReplyFacts(1, D("2024-04-15"), rectified=True, rectified_on=D("2024-05-10")),
-               ReplyFacts(2, D("2024-09-01"), rebound=True))
+    replies = (
+        ReplyFacts(1, D("2024-04-15"), rectified=True, rectified_on=D("2024-05-10")),
+        ReplyFacts(2, D("2024-09-01"), rebound=True),
+    )
     check, again = _follow_ups(replies=replies)
     assert (check.explanation["round"], check.outcome, check.resolved_on) == ("check", "met", D("2024-09-01"))
     assert (again.explanation["round"], again.start_on, again.outcome) == ("investigation", D("2024-09-01"), None)
@@ -280,15 +342,23 @@ def test_a_sent_notice_revoked_by_a_correction_gets_exactly_one_correction_notic
 
 def _commission_messages() -> int:
     with open_store()() as s:
-        return len(s.scalars(select(OutboxMessage.id).join(Escalation)
-                             .where(Escalation.recipient.like(f"%{COMMISSION}"))).all())
+        return len(
+            s.scalars(
+                select(OutboxMessage.id).join(Escalation).where(Escalation.recipient.like(f"%{COMMISSION}"))
+            ).all()
+        )
 
 
 def test_the_supervisory_commission_receives_nothing_without_confirmation(store: str, tmp_path: Path) -> None:
-    _import(tmp_path,
-            _line("SC-1", "2024-08-01", copied_to=["衢州市柯城区人大常委会", "衢州市柯城区监察委员会",
-                                                   "衢州市柯城区人民政府", "某不存在的机关"]),
-            _line("SC-2", "2024-08-01"))
+    _import(
+        tmp_path,
+        _line(
+            "SC-1",
+            "2024-08-01",
+            copied_to=["衢州市柯城区人大常委会", "衢州市柯城区监察委员会", "衢州市柯城区人民政府", "某不存在的机关"],
+        ),
+        _line("SC-2", "2024-08-01"),
+    )
     for day in ("2024-10-09", "2024-10-23", "2024-11-07", "2024-12-31"):
         _sweep(day)
     # level 4 fired for both: proposals to the procurators, nothing to the commission (not even as a copy)
@@ -299,14 +369,20 @@ def test_the_supervisory_commission_receives_nothing_without_confirmation(store:
     # copies: the government at levels 3 and 4, the congress at level 3 only (level 4 already addresses it), the
     # unknown body to the operator, named — and never the commission
     with open_store()() as s:
-        copies = set(s.execute(select(Escalation.level, Escalation.recipient)
-                               .where(Escalation.recipient.like("copied:%"))).all())
-    assert copies == {(3, "copied:agency:330802-rdcwh"), (3, "copied:agency:330802-gov"),
-                      (4, "copied:agency:330802-gov"), (3, "copied:unresolved:copied_to:某不存在的机关"),
-                      (4, "copied:unresolved:copied_to:某不存在的机关")}
+        copies = set(
+            s.execute(select(Escalation.level, Escalation.recipient).where(Escalation.recipient.like("copied:%"))).all()
+        )
+    assert copies == {
+        (3, "copied:agency:330802-rdcwh"),
+        (3, "copied:agency:330802-gov"),
+        (4, "copied:agency:330802-gov"),
+        (3, "copied:unresolved:copied_to:某不存在的机关"),
+        (4, "copied:unresolved:copied_to:某不存在的机关"),
+    }
 
-    reject = runner.invoke(app, ["review", "referral", "reject", str(by_case["SC-2"]["id"]), "--reason",
-                                 "未发现公职人员违纪违法线索"])
+    reject = runner.invoke(
+        app, ["review", "referral", "reject", str(by_case["SC-2"]["id"]), "--reason", "未发现公职人员违纪违法线索"]
+    )
     assert reject.exit_code == 0, reject.output
     assert _commission_messages() == 0
     confirm = runner.invoke(app, ["review", "referral", "confirm", str(by_case["SC-1"]["id"])])

@@ -109,8 +109,14 @@ def test_no_2027_calendar_then_importing_the_notice_moves_the_clock(store: str, 
         assert len(alerts) == 1 and "KC-2026-057" in alerts[0].body and "2027-02-09 … 2027-02-15" in alerts[0].body
     runner.invoke(app, ["sla", "sweep", "--as-of", "2027-02-10"])
     with open_store(store)() as s:
-        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.dedupe_key.like("calendar-missing:%"))) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.dedupe_key.like("calendar-missing:%"))
+            )
+            == 1
+        )
 
     f = tmp_path / "2027.txt"
     f.write_text(ILLUSTRATION_2027, encoding="utf-8")

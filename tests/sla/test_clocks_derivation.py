@@ -285,8 +285,10 @@ def test_incomplete_is_a_flag_not_a_state() -> None:
     assert clock.explanation["replies"][0]["counted"] is False
     assert "证明材料" in clock.explanation["replies"][0]["why"]
     completed = _clock(
-        _case(_rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-22", seq=2), urgent=True),
-              region=LINCANG)
+        _case(
+            _rec("2025-09-10", _reply("2025-09-20", evidence=False), _reply("2025-09-22", seq=2), urgent=True),
+            region=LINCANG,
+        )
     )
     assert not completed.incomplete and completed.outcome == "met"
 
@@ -375,8 +377,13 @@ def test_each_promise_is_its_own_clock_and_a_timely_new_promise_replaces_the_old
     clocks = [
         c
         for c in derive_case_clocks(
-            _case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31"),
-                       _reply("2024-07-25", promise="2024-09-30", seq=2))),
+            _case(
+                _rec(
+                    "2024-03-20",
+                    _reply("2024-04-15", promise="2024-07-31"),
+                    _reply("2024-07-25", promise="2024-09-30", seq=2),
+                )
+            ),
             calendar=CAL,
         )
         if c.kind == "rectification"
@@ -384,12 +391,19 @@ def test_each_promise_is_its_own_clock_and_a_timely_new_promise_replaces_the_old
     first, second = clocks
     assert (first.breach_after, first.outcome, first.resolved_on) == (D("2024-07-31"), "closed", D("2024-07-25"))
     assert (second.key, second.start_on, second.breach_after, second.outcome) == (
-        "rectification:柯检行公建〔2024〕1号/2", D("2024-07-25"), D("2024-09-30"), None)
+        "rectification:柯检行公建〔2024〕1号/2",
+        D("2024-07-25"),
+        D("2024-09-30"),
+        None,
+    )
 
 
 def test_a_later_promise_never_erases_a_missed_one() -> None:
-    facts = _case(_rec("2024-03-20", _reply("2024-04-15", promise="2024-07-31"),
-                       _reply("2024-08-20", promise="2024-09-30", seq=2)))
+    facts = _case(
+        _rec(
+            "2024-03-20", _reply("2024-04-15", promise="2024-07-31"), _reply("2024-08-20", promise="2024-09-30", seq=2)
+        )
+    )
     first, second = [c for c in derive_case_clocks(facts, calendar=CAL) if c.kind == "rectification"]
     assert (first.outcome, first.resolved_on) == ("breached", D("2024-08-20"))
     assert _state(first, "2024-08-10") == "breached" and _state(first, "2025-01-01") == "breached"
@@ -421,7 +435,11 @@ def test_follow_up_clock_six_months_after_rectification() -> None:
     assert check.outcome == "closed" and check.explanation["round"] == "check"
     # rebound opens a new follow-up investigation (from the rectification date: the finding's date is unknown)
     assert (again.key, again.explanation["round"], again.start_on, again.outcome) == (
-        "follow_up:柯检行公建〔2024〕1号/2", "investigation", D("2026-03-01"), None)
+        "follow_up:柯检行公建〔2024〕1号/2",
+        "investigation",
+        D("2026-03-01"),
+        None,
+    )
 
 
 def test_follow_up_period_is_configurable() -> None:
@@ -457,8 +475,9 @@ def test_same_facts_same_digest_and_a_correction_changes_it() -> None:
 
 def test_explanation_cites_the_rule_and_both_readings() -> None:
     clock = _clock(_case(_rec("2024-08-12")))
-    assert clock.explanation["citation"] == ("《最高人民法院 最高人民检察院关于检察公益诉讼案件适用法律若干问题的解释》"
-                                             "（法释〔2018〕6号）第二十一条第二款")
+    assert clock.explanation["citation"] == (
+        "《最高人民法院 最高人民检察院关于检察公益诉讼案件适用法律若干问题的解释》（法释〔2018〕6号）第二十一条第二款"
+    )
     assert [r["id"] for r in clock.explanation["rules_applied"]] == ["spc_spp_2018_art21_reply"]
     assert clock.explanation["differs"] is True
     assert any("2024-10-14" in line for line in clock.explanation["all_weekends"])

@@ -88,8 +88,13 @@ def _expected(url: str, days: list[dt.date]) -> set[tuple[str, int, str]]:
     # supervisory commission, not when that body is already addressed by the level
     with factory() as s:
         agencies = {a.name: a for a in s.scalars(select(Agency))}
-        copied = dict(s.execute(select(Clock.clock_key, Recommendation.copied_to)
-                                .join(Recommendation, Recommendation.id == Clock.recommendation_pk)).all())
+        copied = dict(
+            s.execute(
+                select(Clock.clock_key, Recommendation.copied_to).join(
+                    Recommendation, Recommendation.id == Clock.recommendation_pk
+                )
+            ).all()
+        )
     for key, level, _recipient in list(expected):
         if level not in POLICY.copied_to.levels:
             continue

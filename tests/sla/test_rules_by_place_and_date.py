@@ -39,8 +39,13 @@ ZHEJIANG, LINCANG, BEIJING, YUNNAN = "330802", "530902", "110101", "530102"
 
 
 def _reply_clock(region: str, received: str, *replies: ReplyFacts, urgent: bool = False, issued: str | None = None):
-    rec = RecommendationFacts("测检行公建〔2025〕1号", D(issued) if issued else D(received) - dt.timedelta(days=1),
-                              D(received), urgent, tuple(replies))
+    rec = RecommendationFacts(
+        "测检行公建〔2025〕1号",
+        D(issued) if issued else D(received) - dt.timedelta(days=1),
+        D(received),
+        urgent,
+        tuple(replies),
+    )
     case = CaseFacts("KC-R-001", "admin_pre_litigation", "open", None, (rec,), (), region_code=region)
     return next(c for c in derive_case_clocks(case, calendar=CAL) if c.kind == "reply")
 
@@ -77,8 +82,9 @@ def test_the_same_urgent_reply_without_evidence(region: str, outcome: str | None
         assert ids == ["spc_spp_2018_art21_urgent", "lincang_2020_urgent_evidence"]
         assert evaluate(clock, D("2025-09-26"), POLICY.resolve(region, "ecology")).state.value == "breached"
     else:
-        assert ids == ["spc_spp_2018_art21_urgent"] and "临沧" not in json.dumps(clock.explanation, ensure_ascii=False,
-                                                                                              default=str)
+        assert ids == ["spc_spp_2018_art21_urgent"] and "临沧" not in json.dumps(
+            clock.explanation, ensure_ascii=False, default=str
+        )
 
 
 def test_the_evidence_rule_binds_lincang_only_from_its_own_date() -> None:
@@ -105,9 +111,9 @@ def test_the_evidence_rule_binds_lincang_only_from_its_own_date() -> None:
         (ZHEJIANG, "2018-03-02", False, "2m", None, "spc_spp_2018_art21_reply"),
     ],
 )
-def test_the_receipt_date_and_the_region_select_the_rule(region: str, received: str, urgent: bool,
-                                                        period: str | None, outcome: str | None,
-                                                        rule: str | None) -> None:
+def test_the_receipt_date_and_the_region_select_the_rule(
+    region: str, received: str, urgent: bool, period: str | None, outcome: str | None, rule: str | None
+) -> None:
     clock = _reply_clock(region, received, urgent=urgent, issued="2015-12-01")
     assert (clock.period, clock.outcome) == (period, outcome)
     assert [r["id"] for r in clock.explanation["rules_applied"]] == ([rule] if rule else [])
@@ -126,13 +132,26 @@ def test_the_gap_says_so_in_its_explanation() -> None:
 
 
 def _case_line(case_id: str, region: str, district: str, agency: str, *, replied: str | None) -> dict[str, Any]:
-    rec: dict[str, Any] = {"rec_id": f"{case_id}-建〔2025〕1号", "agency": agency, "issued_on": "2025-09-09",
-                           "received_on": "2025-09-10", "urgent": True}
+    rec: dict[str, Any] = {
+        "rec_id": f"{case_id}-建〔2025〕1号",
+        "agency": agency,
+        "issued_on": "2025-09-09",
+        "received_on": "2025-09-10",
+        "urgent": True,
+    }
     if replied:
         rec["replies"] = [{"replied_on": replied, "has_evidence": False}]
-    return {"case_id": case_id, "title": "督促整治非法排污（测试）", "domain": "ecology",
-            "procedure": "admin_pre_litigation", "region_code": region, "district": district,
-            "opened_on": "2025-09-01", "status": "open", "recommendations": [rec]}
+    return {
+        "case_id": case_id,
+        "title": "督促整治非法排污（测试）",
+        "domain": "ecology",
+        "procedure": "admin_pre_litigation",
+        "region_code": region,
+        "district": district,
+        "opened_on": "2025-09-01",
+        "status": "open",
+        "recommendations": [rec],
+    }
 
 
 def _store(url: str, tmp: Path, *lines: dict[str, Any]) -> sessionmaker[Session]:
@@ -147,8 +166,13 @@ def _store(url: str, tmp: Path, *lines: dict[str, Any]) -> sessionmaker[Session]
 
 def _texts(factory: sessionmaker[Session], case_id: str) -> list[str]:
     with factory() as s:
-        messages = s.execute(select(OutboxMessage).join(Escalation).join(Clock)
-                             .where(Clock.clock_key.like(f"reply:{case_id}%"))).scalars().all()
+        messages = (
+            s.execute(
+                select(OutboxMessage).join(Escalation).join(Clock).where(Clock.clock_key.like(f"reply:{case_id}%"))
+            )
+            .scalars()
+            .all()
+        )
         out = []
         for m in messages:
             ctx = message_context(s, m)
@@ -158,11 +182,14 @@ def _texts(factory: sessionmaker[Session], case_id: str) -> list[str]:
 
 
 def test_notices_cite_the_rule_actually_applied(store_url: str, tmp_path: Path) -> None:
-    factory = _store(store_url, tmp_path,
-                     _case_line("ZJ-1", ZHEJIANG, "柯城区", "衢州市生态环境局柯城分局", replied="2025-09-22"),
-                     _case_line("LC-1", LINCANG, "临翔区", "临沧市生态环境局临翔分局", replied="2025-09-22"),
-                     _case_line("ZJ-2", ZHEJIANG, "柯城区", "衢州市生态环境局柯城分局", replied=None),
-                     _case_line("LC-2", LINCANG, "临翔区", "临沧市生态环境局临翔分局", replied=None))
+    factory = _store(
+        store_url,
+        tmp_path,
+        _case_line("ZJ-1", ZHEJIANG, "柯城区", "衢州市生态环境局柯城分局", replied="2025-09-22"),
+        _case_line("LC-1", LINCANG, "临翔区", "临沧市生态环境局临翔分局", replied="2025-09-22"),
+        _case_line("ZJ-2", ZHEJIANG, "柯城区", "衢州市生态环境局柯城分局", replied=None),
+        _case_line("LC-2", LINCANG, "临翔区", "临沧市生态环境局临翔分局", replied=None),
+    )
     sweep(factory, as_of=D("2025-09-22"), policy=POLICY)  # reminders, 3 days before the 15-day deadline
     sweep(factory, as_of=D("2025-09-26"), policy=POLICY)  # breach alerts
     with factory() as s:
@@ -194,10 +221,16 @@ def _policy_with(tmp_path: Path, local_rules: list[dict[str, Any]]) -> Path:
 
 
 LOCAL = {
-    "id": "kecheng_2024_urgent_evidence", "kind": "urgent_reply_evidence", "jurisdiction": ["330802"],
-    "jurisdiction_name": "柯城区（示例）", "effective_from": "2024-01-01",
-    "source": {"document": "柯城区人大常委会关于支持公益诉讼工作的决定（示例）", "article": "第五条",
-               "text": "紧急情形的，应当在十五日内书面回复，并附相关证明材料。"},
+    "id": "kecheng_2024_urgent_evidence",
+    "kind": "urgent_reply_evidence",
+    "jurisdiction": ["330802"],
+    "jurisdiction_name": "柯城区（示例）",
+    "effective_from": "2024-01-01",
+    "source": {
+        "document": "柯城区人大常委会关于支持公益诉讼工作的决定（示例）",
+        "article": "第五条",
+        "text": "紧急情形的，应当在十五日内书面回复，并附相关证明材料。",
+    },
 }
 
 
@@ -206,8 +239,9 @@ def test_a_local_rule_in_the_policy_file_binds_its_region(tmp_path: Path) -> Non
     from sla.sweep import derivation_config
 
     config = derivation_config(policy)
-    rec = RecommendationFacts("柯检行公建〔2025〕9号", D("2025-09-09"), D("2025-09-10"), True,
-                              (ReplyFacts(1, D("2025-09-22")),))
+    rec = RecommendationFacts(
+        "柯检行公建〔2025〕9号", D("2025-09-09"), D("2025-09-10"), True, (ReplyFacts(1, D("2025-09-22")),)
+    )
     kecheng = CaseFacts("KC-L-1", "admin_pre_litigation", "open", None, (rec,), (), region_code="330802")
     quzhou_other = CaseFacts("KC-L-2", "admin_pre_litigation", "open", None, (rec,), (), region_code="330803")
     k = next(c for c in derive_case_clocks(kecheng, config=config, calendar=CAL) if c.kind == "reply")
