@@ -140,7 +140,7 @@ def summarise(session: Session, *, mails: int, report_dir: Path, as_of: dt.date)
 def print_summary(s: dict[str, Any]) -> None:
     console.rule("演示小结 / summary")
     table = Table(title="① 拉取与入库 / records pulled and loaded")
-    table.add_column("单位 agency")
+    table.add_column("单位 agency", overflow="fold", min_width=14)
     for header in ("拉取 fetched", "入库 loaded", "重复 duplicates", "隔离 quarantined"):
         table.add_column(header, justify="right")
     for _code, name, fetched, loaded, dups, quarantined in s["ingest"]:
