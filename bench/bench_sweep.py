@@ -26,7 +26,7 @@ It then times:
    evaluate it in Python (``sla.escalation.evaluate``), update its row, insert each escalation and message with
    its own statement — extrapolated linearly to N (said so in the output).
 
-The target (issue 5: 1,000,000 open clocks evaluated, due escalations enqueued, ≤ 10 s) is checked against the
+The target (1,000,000 open clocks evaluated, due escalations enqueued, ≤ 10 s) is checked against the
 daily sweeps and the full sweep. Exit status 1 when one of them misses it.
 """
 

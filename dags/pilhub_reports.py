@@ -1,5 +1,5 @@
 """Compliance summaries: the monthly summary and the annual report for the people's congress
-(seed 003 §五(一)), for the interval that just ended, delivered to the configured recipients."""
+(临沧市人大常委会关于加强和支持检察机关公益诉讼工作的决定 §五(一): an annual report to the congress), for the interval that just ended, delivered to the configured recipients."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Clues both ways: agencies' clue transfers answered through the outbox, misconduct clues referred to the
 supervisory commission — each with a clock.
 
-**Inbound** (行政机关移送线索; seed 004 §五(二), seed 003 §三(二)): an ``agency.clue_transfer`` record (a
+**Inbound** (行政机关移送线索; 北京市关于加强检察公益诉讼工作的意见 §五(二); 临沧市人大常委会决定 §三(二)): an ``agency.clue_transfer`` record (a
 connector stream or ``pilhub records load``) becomes a clue (model ``agency-transfer``) and a transfer
 row with a clock: the answer is due within the configured period (``PILHUB_CLUE_ANSWER_PERIOD``, default
 ``1m`` — no national text fixes it, so it is a setting, counted like a statutory period: the day of
@@ -12,7 +12,7 @@ opened) or 不立案 (not opened, with the reasons) — goes back to the agency 
 result (unique message key); 立案 or 不立案 stops the clock. An answer overdue sends one reminder to the
 procuratorate.
 
-**Outbound** (公职人员涉嫌违纪违法; seed 003 §三(二), seed 004 §六): a procurator proposes referring a clue
+**Outbound** (公职人员涉嫌违纪违法; 临沧市人大常委会决定 §三(二); 北京市意见 §六): a procurator proposes referring a clue
 to the supervisory commission; nothing is sent until a procurator confirms. The confirmation writes the
 notice to the outbox — delivered as a hub-signed notice (``hub.notify.signed``) — and starts the clock
 on the commission's feedback (``PILHUB_MISCONDUCT_FEEDBACK_PERIOD``, default ``3m``). Exactly once is the

@@ -2,7 +2,7 @@
 
 A ``reopens_follow_up`` model (``rebound``) finds a party whose rectification was declared met and who is
 penalised again, exceeds a limit again or has a new enforcement case within the model's window: rebound
-(反弹回潮, seed 002 §一(二), seed 004 §三(二)). The follow-up investigation (跟进调查, 人民检察院公益诉讼办案规则)
+(反弹回潮, as county CPPCC surveys and the Beijing opinions on public-interest litigation describe it). The follow-up investigation (跟进调查, 人民检察院公益诉讼办案规则)
 must then start again. The hit is recorded on the case as a dated ``rebound`` event of the deadline module
 (``sla_events``): the day it was found, the recommendation, and a note naming the clue and its evidence
 records — the clue holds the full evidence. The deadline derivation reads the event and opens a new

@@ -18,19 +18,17 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub import audit
+from hub.notify import email as email_mod
+from hub.notify import outbox
+from hub.notify import webhook as webhook_mod
 from hub.store import open_store
 from hub.store.models import OutboxAttempt, OutboxMessage
 from tests.conftest import FaultFigures, engine_name
 from tests.endpoints import Robot, free_port, smtp_server
-
-outbox = pytest.importorskip("hub.notify.outbox")
-email_mod = pytest.importorskip("hub.notify.email")
-webhook_mod = pytest.importorskip("hub.notify.webhook")
 
 
 def _enqueue(factory: sessionmaker[Session], prefix: str, channel: str, recipient: str, n: int) -> list[str]:

@@ -79,8 +79,8 @@ def test_identifier_serial_with_thousands_of_digits(validate, text: str) -> None
 
 def _parse_body(text: str, fmt: str) -> BaseException:
     """Run the connector SDK's body parser; pass only on its documented error, and return it."""
-    formats = pytest.importorskip("connectors.sdk.formats")
-    errors = pytest.importorskip("connectors.sdk.errors")
+    from connectors.sdk import errors, formats
+
     with pytest.raises(errors.ConnectorError) as info:
         formats.parse_body(text, fmt)
     return info.value
