@@ -1,7 +1,7 @@
 """Referrals to the supervisory commission (监察委员会): proposed by the sweep, decided by a procurator.
 
-Why not automatic: only clues of officials' misconduct go to the supervisory commission (纪检监察, seed 003
-§三(二)(三), seed 004 §六), and whether a late reply is such a clue is a procurator's judgment. So the escalation
+Why not automatic: only clues of officials' misconduct go to the supervisory commission (纪检监察, 临沧市人大常委会决定
+§三(二)(三), 北京市关于加强检察公益诉讼工作的意见 §六), and whether a late reply is such a clue is a procurator's judgment. So the escalation
 ladder never addresses the commission (``sla.policy`` refuses it); its last level *proposes* the referral to the
 case procurator (role ``supervisory_proposal``). The procurator confirms or rejects the proposal here —
 ``pilhub review referral confirm|reject`` or the API (``/api/v1/referrals``) the dashboard uses. Only a

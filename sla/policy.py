@@ -1,6 +1,6 @@
 """The escalation policy: who is told what, how long before or after a deadline (validated YAML config).
 
-Why a config file and not code: the ladder is an institutional agreement (seed 003 §三(二)(三), seed 004 §六:
+Why a config file and not code: the ladder is an institutional agreement (临沧市人大常委会决定 §三(二)(三), 北京市关于加强检察公益诉讼工作的意见 §六:
 superior authority, government rule-of-law assessment, people's congress, supervisory commission) that
 differs by jurisdiction and sometimes by domain, and changes without a release. The shipped default is
 ``sla/data/escalation.yaml`` (documented there); ``PILHUB_SLA_POLICY`` names an operator file used instead.
@@ -261,7 +261,7 @@ class EscalationPolicy(_Strict):
     operator: tuple[ContactSpec, ...] = Field(min_length=1)
     #: A deployment's own local rules (``sla.rules.Rule``: source, jurisdiction, dates), added to the shipped ones.
     local_rules: tuple[dict[str, Any], ...] = ()
-    #: What the bodies a recommendation was copied to (抄送, seed 003 §三(四)) receive: these levels' notices.
+    #: What the bodies a recommendation was copied to (抄送, 临沧市人大常委会决定 §三(四)) receive: these levels' notices.
     copied_to: CopiedTo = Field(default_factory=lambda: CopiedTo())
     #: The procuratorate's own supervision period for deciding to sue once an agency is found not performing
     #: (no statute fixes one: an internal deadline, stated as such in the explanation).

@@ -962,7 +962,7 @@ def evaluate_clocks(
 def _enqueue_copies(
     session: Session, policy: EscalationPolicy, directory: Directory, now: dt.datetime, as_of: dt.date, after_id: int
 ) -> tuple[dict[int, int], int]:
-    """Copies of this run's notices for the bodies each recommendation was copied to (抄送, seed 003 §三(四)).
+    """Copies of this run's notices for the bodies each recommendation was copied to (抄送, 临沧市人大常委会决定 §三(四)).
 
     What they receive is the policy's ``copied_to.levels``; the copies go out with the escalations this run
     enqueued, in the same transaction, so each is made once (the ``escalations`` unique key refuses a second).

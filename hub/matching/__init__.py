@@ -1,4 +1,4 @@
-"""Linking agency records to open cases (issue 6): a Fellegi–Sunter engine, its data and its checks.
+"""Linking agency records to open cases: a Fellegi–Sunter engine, its data and its checks.
 
 Public API (see docs/matching.md):
 

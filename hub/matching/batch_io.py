@@ -1,4 +1,4 @@
-"""Reading and writing the batch line formats of ``pilhub link`` (issue 6, point 4).
+"""Reading and writing the batch line formats of ``pilhub link``.
 
 Case line:   {"case_id", "domain", "region_code", "opened_on", "agency",
               "parties": [{"name", "kind", "credit_code", "id_number", "address"}],

@@ -1,4 +1,4 @@
-"""Seeded generator of labelled cases and agency records with realistic noise (issue 6, point 6).
+"""Seeded generator of labelled cases and agency records with realistic noise.
 
 What it imitates (Zhejiang, vocabulary A): companies written in full, abbreviated (简称), with another
 legal form or region prefix, with homophone and shape-alike slips; credit codes missing or mistyped;

@@ -1,4 +1,4 @@
-"""What counts as a true link (issue 6, point 5): the rule the engine, the generator and the evaluation share.
+"""What counts as a true link: the rule the engine, the generator and the evaluation share.
 
 A record and a case belong together when all three hold:
 

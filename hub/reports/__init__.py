@@ -1,4 +1,4 @@
-"""Compliance summaries for people's congresses and supervisors (issue 8).
+"""Compliance summaries for people's congresses and supervisors.
 
 Every output — JSON, CSV, XLSX, HTML, PDF, the HTTP API and the dashboard — takes its numbers
 from one place, :func:`hub.reports.figures.compute_figures`, so two outputs can never disagree.

@@ -10,7 +10,7 @@ the generation in the audit log, and queues one notice per recipient through the
 Recipients: ``PILHUB_REPORT_RECIPIENTS_ANNUAL`` / ``PILHUB_REPORT_RECIPIENTS_MONTHLY``
 (comma-separated ``channel:address``, e.g. ``inbox:330800-rdcwh,email:rdcwh@example.cn``);
 by default the annual report goes to every registered people's congress standing
-committee (the annual report to the congress, seed 003 §五(一)) and the monthly one to the
+committee (the annual report to the congress, 临沧市人大常委会决定 §五(一)) and the monthly one to the
 procuratorate's department heads' inbox.
 """
 

@@ -60,7 +60,7 @@ def _share_list(block: dict[str, Any], suffix: str = "", of_total: bool = False)
 
 
 def narrative(figures: dict[str, Any]) -> dict[str, str]:
-    """Sentences in the white paper's style (seed 000 §一), filled from the figures."""
+    """Sentences in the white paper's style (衢州市检察院公益诉讼白皮书 §一), filled from the figures."""
     f = figures
     r = f["recommendations"]
     o = f["outcomes"]

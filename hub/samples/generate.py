@@ -1,7 +1,7 @@
 """Generate the sample case registry and agency registry (deterministic, seeded).
 
 Run ``python -m hub.samples.generate`` to rewrite ``cases.jsonl`` and ``agencies.yaml``.
-The cases follow the typical cases of the Quzhou white paper (seed 000): fishery
+The cases follow the typical cases of the Quzhou white paper (衢州市检察院公益诉讼白皮书): fishery
 supervision, hazardous chemicals, mine restoration, dental-clinic sewage, online food
 platforms, forest land, heroes' memorials, civil-defence fees … spread over the six
 county-level districts, all domains and procedures, from the 2017 start of the system

@@ -595,7 +595,7 @@ class SlaSweepRun(Base):
 class ReferralDecision(Base):
     """A procurator's decision on a proposal to refer a matter to the supervisory commission (migration 0010).
 
-    Only clues of officials' misconduct go to the supervisory commission (seed 003 §三(二), seed 004 §六), by a
+    Only clues of officials' misconduct go to the supervisory commission (临沧市人大常委会决定 §三(二), 北京市关于加强检察公益诉讼工作的意见 §六), by a
     procurator's decision: the sweep only *proposes* (an escalation to the case procurator, role
     ``supervisory_proposal``); the commission is told when the proposal is confirmed here — once: the proposal
     escalation is unique, and so is the referral escalation it creates (``escalations`` unique key).

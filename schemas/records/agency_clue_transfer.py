@@ -1,7 +1,7 @@
 """行政机关移送线索: a clue an administrative agency transfers to the procuratorate.
 
 Agencies are obliged to transfer the public-interest clues they find in their work and to hear back
-what became of them (seed 004 §五(二), seed 003 §三(二)). The record carries the agency's own
+what became of them (北京市关于加强检察公益诉讼工作的意见 §五(二), 临沧市人大常委会决定 §三(二)). The record carries the agency's own
 transfer number, what the clue is about (domain, the facts, the parties concerned as organisations)
 and the day it was sent; the procuratorate's answer (受理 / 立案 / 不立案 with reasons) goes back
 through the hub's outbox within a configured period (``hub.clues.exchange``).
