@@ -7,11 +7,8 @@ import time
 
 import pytest
 
+from connectors.sdk import errors, formats, safe_xml
 from hub.registry.importer import parse_line
-
-safe_xml = pytest.importorskip("connectors.sdk.safe_xml")
-errors = pytest.importorskip("connectors.sdk.errors")
-formats = pytest.importorskip("connectors.sdk.formats")
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'

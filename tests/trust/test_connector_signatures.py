@@ -15,12 +15,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from connectors.sdk import signatures
+from hub.ingest import reasons
 from hub.ingest.agency_keys import AgencyKeys
 from hub.store import open_store
 from hub.trust.agency_keys import AgencySignatureError, register_agency_key, verify_agency_signature
-
-signatures = pytest.importorskip("connectors.sdk.signatures")
-reasons = pytest.importorskip("hub.ingest.reasons")
 
 VALID_FROM = datetime(2025, 1, 1, tzinfo=UTC)
 VALID_TO = datetime(2026, 1, 1, tzinfo=UTC)
