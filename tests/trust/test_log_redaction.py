@@ -234,7 +234,6 @@ def test_full_debug_run_logs_no_personal_data_and_no_keys(tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_debug_pull_from_the_agency_sandbox_logs_no_personal_data(tmp_path: Path) -> None:
     """The same, plus one pull whose raw bodies carry the sample persons' names and ID numbers (about 30 s)."""
-    pytest.importorskip("connectors.sandbox")
     log, run, keys = _debug_run(tmp_path, "--pull")
     assert "INSERT INTO raw_landings" in log and "INSERT INTO quarantine" in log
     _assert_clean(log, run, keys)
